@@ -1,0 +1,67 @@
+import type { Client } from '@temporalio/client';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../config';
+import type { Database } from '../db/client';
+import type { Role } from '../db/schema';
+import type { Encryptor } from '../lib/crypto';
+import { forbidden, unauthorized } from './errors';
+import type { Permission } from './permissions';
+
+/** Everything the API needs, built by workers/ (or by a test). */
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  /** A connected Temporal client for the configured namespace. */
+  temporal: Client;
+  /** 100 requests/minute per organization by default; memory or Redis. */
+  rateLimiter: RateLimiterAbstract;
+  /** Limits sign-in attempts per email+IP (brute force). */
+  signInLimiter: RateLimiterAbstract;
+  encryptor: Encryptor;
+  /** Clock, injectable for tests (session expiry, secret rotation windows). */
+  now?: () => Date;
+}
+
+export type Principal =
+  | { kind: 'user'; userId: string; email: string; name: string; role: Role; sessionId: string; propertyId: string | null }
+  | { kind: 'api_key'; apiKeyId: string; prefix: string; name: string };
+
+/** Who is calling, for which organization, allowed to do what. Set by the auth middleware. */
+export interface AuthContext {
+  orgId: string;
+  principal: Principal;
+  permissions: ReadonlySet<Permission>;
+}
+
+export interface AppEnv {
+  Variables: { auth: AuthContext };
+}
+
+export type AppContext = Context<AppEnv>;
+
+export function requireAuth(c: AppContext): AuthContext {
+  const auth = c.get('auth');
+  if (!auth) throw unauthorized();
+  return auth;
+}
+
+/** 403 unless the caller's role or key scopes include every permission named. */
+export function requirePermission(...needed: Permission[]): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const auth = requireAuth(c);
+    const missing = needed.filter((p) => !auth.permissions.has(p));
+    if (missing.length) {
+      const who = auth.principal.kind === 'user' ? `role "${auth.principal.role}"` : 'this API key';
+      throw forbidden(`Requires ${missing.join(', ')}, which ${who} does not have`);
+    }
+    await next();
+  };
+}
+
+/** How an actor appears in the audit log. */
+export function actorOf(auth: AuthContext) {
+  return auth.principal.kind === 'user'
+    ? { actorType: 'user' as const, actorId: auth.principal.userId, actorLabel: auth.principal.email }
+    : { actorType: 'api_key' as const, actorId: auth.principal.apiKeyId, actorLabel: auth.principal.prefix };
+}

@@ -1,0 +1,38 @@
+import type { Role } from '../db/schema';
+
+/**
+ * What a caller may do. Staff get permissions from their role; API keys from their scopes (a subset of
+ * the same names). Checked per route with `requirePermission`.
+ */
+export const PERMISSIONS = [
+  'org:read',
+  'org:write',
+  'properties:read',
+  'properties:write',
+  'members:read',
+  'members:write',
+  'api_keys:read',
+  'api_keys:write',
+  'audit:read',
+  'workflows:read',
+  'workflows:write',
+  'webhooks:read',
+  'webhooks:write',
+  'approvals:write',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** Scopes an API key may carry: keys never manage people or other keys. */
+export const API_KEY_SCOPES = PERMISSIONS.filter(
+  (p) => !p.startsWith('members:') && !p.startsWith('api_keys:'),
+) as Exclude<Permission, `members:${string}` | `api_keys:${string}`>[];
+
+const VIEWER: Permission[] = ['org:read', 'properties:read', 'workflows:read', 'webhooks:read'];
+const MANAGER: Permission[] = [...VIEWER, 'workflows:write', 'approvals:write', 'members:read'];
+
+export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
+  viewer: new Set(VIEWER),
+  // Managers run the day to day (start workflows, approve content) but change no settings.
+  manager: new Set(MANAGER),
+  admin: new Set(PERMISSIONS),
+};

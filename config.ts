@@ -1,0 +1,140 @@
+/**
+ * The one reader of process.env. Everything else receives a Config (or a slice of it), so tests build
+ * their own with `loadConfig({ ...overrides })` and nothing reads the environment behind their back.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { durationToMs, parseDurationList, type DurationString } from './lib/duration';
+
+export type Mode = 'sandbox' | 'production';
+
+export interface Config {
+  /** sandbox: no credentials, external services are the local emulators, demo data is seeded. */
+  mode: Mode;
+  port: number;
+  /** Where people and receivers reach the API (used for links). */
+  publicUrl: string;
+  dataDir: string;
+  /** Unset: embedded PGlite under `<dataDir>/pglite`. Set: postgres.js against this URL. */
+  databaseUrl: string | undefined;
+  temporal: {
+    /** Unset in embedded mode: `npm start` runs the dev server and fills this in. */
+    address: string | undefined;
+    namespace: string;
+    /** Base URL of the Temporal Web UI, for links from the API and admin UI. */
+    uiUrl: string;
+    /** Ports used when `npm start` runs the embedded dev server. */
+    devServerPort: number;
+    devServerUiPort: number;
+    /** Explicit path to a `temporal` CLI binary. */
+    cliPath: string | undefined;
+    /** Temporal Cloud / mTLS-less API-key auth for production clusters. */
+    apiKey: string | undefined;
+    tls: boolean;
+  };
+  redisUrl: string | undefined;
+  encryptionKey: Buffer;
+  sessionTtlMs: number;
+  rateLimitPerMinute: number;
+  /** Largest request body the API accepts, in bytes. */
+  bodyLimitBytes: number;
+  webhooks: {
+    /** Delay before each attempt; its length is the number of attempts. */
+    retrySchedule: DurationString[];
+    /** An endpoint that has failed continuously for this long is disabled. */
+    disableAfter: DurationString;
+    requestTimeout: DurationString;
+  };
+  sandbox: {
+    port: number;
+    /** Base URL of the emulator host; SDKs are pointed here when no credentials are configured. */
+    url: string;
+  };
+  email: {
+    sendgridApiKey: string | undefined;
+    from: string;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+function intFrom(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+function boolFrom(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return ['1', 'true', 'yes', 'on'].includes(raw.toLowerCase());
+}
+
+/** In sandbox mode a key is generated once and kept under .data so encrypted rows survive restarts. */
+function resolveEncryptionKey(env: Env, mode: Mode, dataDir: string): Buffer {
+  const raw = env.ENCRYPTION_KEY;
+  if (raw) {
+    const key = Buffer.from(raw, 'base64');
+    if (key.length !== 32) throw new Error('ENCRYPTION_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+    return key;
+  }
+  if (mode === 'production') throw new Error('ENCRYPTION_KEY is required in production mode');
+  const file = join(dataDir, 'encryption.key');
+  if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600 });
+  return key;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const mode: Mode = (env.P11_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'sandbox')) as Mode;
+  if (mode !== 'sandbox' && mode !== 'production') throw new Error(`P11_MODE must be sandbox or production`);
+  const port = intFrom(env, 'PORT', 3000);
+  const dataDir = resolve(env.DATA_DIR ?? '.data');
+  const devServerPort = intFrom(env, 'TEMPORAL_DEV_PORT', 7233);
+  const devServerUiPort = intFrom(env, 'TEMPORAL_UI_PORT', 8233);
+  const sandboxPort = intFrom(env, 'SANDBOX_PORT', 4010);
+  const disableAfter = env.WEBHOOK_DISABLE_AFTER ?? '5d';
+  const requestTimeout = env.WEBHOOK_TIMEOUT ?? '15s';
+  durationToMs(disableAfter);
+  durationToMs(requestTimeout);
+  return {
+    mode,
+    port,
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    dataDir,
+    databaseUrl: env.DATABASE_URL || undefined,
+    temporal: {
+      address: env.TEMPORAL_ADDRESS || undefined,
+      namespace: env.TEMPORAL_NAMESPACE ?? 'p11-console',
+      uiUrl: (env.TEMPORAL_UI_URL ?? `http://localhost:${devServerUiPort}`).replace(/\/$/, ''),
+      devServerPort,
+      devServerUiPort,
+      cliPath: env.TEMPORAL_CLI || undefined,
+      apiKey: env.TEMPORAL_API_KEY || undefined,
+      tls: boolFrom(env, 'TEMPORAL_TLS', Boolean(env.TEMPORAL_API_KEY)),
+    },
+    redisUrl: env.REDIS_URL || undefined,
+    encryptionKey: resolveEncryptionKey(env, mode, dataDir),
+    sessionTtlMs: durationToMs(env.SESSION_TTL ?? '12h'),
+    rateLimitPerMinute: intFrom(env, 'RATE_LIMIT_PER_MINUTE', 100),
+    bodyLimitBytes: intFrom(env, 'API_BODY_LIMIT_BYTES', 1024 * 1024),
+    webhooks: {
+      retrySchedule: parseDurationList(env.WEBHOOK_RETRY_SCHEDULE ?? '0s,5s,5m,30m,2h,5h,10h,10h'),
+      disableAfter,
+      requestTimeout,
+    },
+    sandbox: {
+      port: sandboxPort,
+      url: (env.SANDBOX_URL ?? `http://127.0.0.1:${sandboxPort}`).replace(/\/$/, ''),
+    },
+    email: {
+      sendgridApiKey: env.SENDGRID_API_KEY || undefined,
+      from: env.EMAIL_FROM ?? 'P11 Console <notifications@p11.local>',
+    },
+  };
+}

@@ -1,0 +1,11 @@
+/**
+ * Task queues, versioned so an incompatible worker change can move to a new queue while old runs drain.
+ * One Worker per queue (workers/); a product with heavy or bursty work gets its own queue so it cannot
+ * starve the others.
+ */
+export const TASK_QUEUES = {
+  /** Platform work: webhook fan-out and delivery, notifications. */
+  platform: 'p11-platform-v1',
+} as const;
+
+export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];
