@@ -32,6 +32,8 @@ export interface Config {
     /** Temporal Cloud / mTLS-less API-key auth for production clusters. */
     apiKey: string | undefined;
     tls: boolean;
+    /** Temporal SDK log level in the worker processes (INFO shows bundling and worker state changes). */
+    sdkLogLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   };
   redisUrl: string | undefined;
   encryptionKey: Buffer;
@@ -90,6 +92,14 @@ function resolveEncryptionKey(env: Env, mode: Mode, dataDir: string): Buffer {
   return key;
 }
 
+function sdkLogLevelFrom(raw: string | undefined): Config['temporal']['sdkLogLevel'] {
+  const level = (raw ?? 'WARN').toUpperCase();
+  if (level !== 'DEBUG' && level !== 'INFO' && level !== 'WARN' && level !== 'ERROR') {
+    throw new Error(`TEMPORAL_LOG_LEVEL must be DEBUG, INFO, WARN or ERROR, got "${raw}"`);
+  }
+  return level;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const mode: Mode = (env.P11_MODE ?? (env.NODE_ENV === 'production' ? 'production' : 'sandbox')) as Mode;
   if (mode !== 'sandbox' && mode !== 'production') throw new Error(`P11_MODE must be sandbox or production`);
@@ -117,6 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
       cliPath: env.TEMPORAL_CLI || undefined,
       apiKey: env.TEMPORAL_API_KEY || undefined,
       tls: boolFrom(env, 'TEMPORAL_TLS', Boolean(env.TEMPORAL_API_KEY)),
+      sdkLogLevel: sdkLogLevelFrom(env.TEMPORAL_LOG_LEVEL),
     },
     redisUrl: env.REDIS_URL || undefined,
     encryptionKey: resolveEncryptionKey(env, mode, dataDir),

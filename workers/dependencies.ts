@@ -1,0 +1,83 @@
+/**
+ * The composition root: the only place real dependencies are built from Config. The API process, the
+ * worker process and the embedded `npm start` all call it; tests build their own fakes or sandbox clients.
+ */
+import type { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Config } from '../config';
+import { createDatabase, type DatabaseHandle } from '../db/client';
+import { createEncryptor, type Encryptor } from '../lib/crypto';
+import { createRateLimiter, createSignInLimiter } from '../api/rate-limit';
+import { connectTemporal } from '../temporal/client';
+import { createFetchWebhookSender } from '../integrations/webhook-sender';
+import { createSendGridEmailSender } from '../integrations/email';
+import type { AppDeps } from '../api/context';
+import { durationToMs } from '../lib/duration';
+
+export interface SharedDependencies {
+  config: Config;
+  database: DatabaseHandle;
+  encryptor: Encryptor;
+}
+
+export async function openDatabase(config: Config): Promise<DatabaseHandle> {
+  const database = await createDatabase(
+    config.databaseUrl ? { url: config.databaseUrl } : { pgliteDataDir: `${config.dataDir}/pglite` },
+  );
+  // Migrations apply at start-up; drizzle's migrator records what ran, so this is a no-op when current.
+  await database.migrate();
+  return database;
+}
+
+export function temporalConnectionOptions(config: Config, address: string) {
+  return { address, namespace: config.temporal.namespace, apiKey: config.temporal.apiKey, tls: config.temporal.tls };
+}
+
+export async function connectWorkerConnection(config: Config, address: string): Promise<NativeConnection> {
+  return NativeConnection.connect({
+    address,
+    tls: config.temporal.tls ? {} : undefined,
+    apiKey: config.temporal.apiKey,
+  });
+}
+
+/** Everything the Hono app needs. */
+export async function buildApiDependencies(shared: SharedDependencies, temporalAddress: string): Promise<AppDeps> {
+  const { config } = shared;
+  const temporal: Client = await connectTemporal(temporalConnectionOptions(config, temporalAddress));
+  const rateLimiter: RateLimiterAbstract = createRateLimiter({
+    redisUrl: config.redisUrl,
+    points: config.rateLimitPerMinute,
+    durationSeconds: 60,
+    keyPrefix: 'p11:rl:org',
+  });
+  return {
+    config,
+    db: shared.database.db,
+    temporal,
+    rateLimiter,
+    signInLimiter: createSignInLimiter({ redisUrl: config.redisUrl }),
+    encryptor: shared.encryptor,
+  };
+}
+
+/** Everything activities need: real SDK clients, pointed at the sandbox when no credentials are configured. */
+export function buildActivityDependencies(shared: SharedDependencies) {
+  const { config } = shared;
+  return {
+    db: shared.database.db,
+    encryptor: shared.encryptor,
+    sender: createFetchWebhookSender({ timeoutMs: durationToMs(config.webhooks.requestTimeout) }),
+    email: createSendGridEmailSender({
+      apiKey: config.email.sendgridApiKey,
+      sandboxUrl: config.sandbox.url,
+      from: config.email.from,
+    }),
+    policy: config.webhooks,
+  };
+}
+
+export async function buildShared(config: Config): Promise<SharedDependencies> {
+  return { config, database: await openDatabase(config), encryptor: createEncryptor(config.encryptionKey) };
+}
