@@ -1,0 +1,64 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import { authMiddleware } from './auth';
+import type { AppDeps, AppEnv } from './context';
+import { ApiError, errorBody, handleError } from './errors';
+import { rateLimit } from './rate-limit';
+import { createApiKeyRoutes } from './routes/api-keys';
+import { createAuditLogRoutes } from './routes/audit-log';
+import { createAuthRoutes, createMeRoutes } from './routes/auth';
+import { createHealthRoutes } from './routes/health';
+import { createMemberRoutes } from './routes/members';
+import { createOrgRoutes } from './routes/org';
+import { createPropertyRoutes } from './routes/properties';
+import { createWebhookRoutes } from './routes/webhooks';
+import { createWorkflowRoutes } from './routes/workflows';
+import { createAdminUi } from '../ui/admin';
+
+/**
+ * The HTTP API. Order matters: Hono runs handlers in registration order, so routes mounted before
+ * `app.use('/v1/*', …)` (health, sign-in) are answered without auth, and everything after it is behind
+ * auth and then the per-organization rate limit.
+ */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', secureHeaders());
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.config.bodyLimitBytes,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', `Request body exceeds ${deps.config.bodyLimitBytes} bytes`);
+      },
+    }),
+  );
+  app.onError(handleError);
+  app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
+
+  // Public.
+  app.route('/health', createHealthRoutes(deps));
+  app.route('/v1/auth', createAuthRoutes(deps));
+
+  // Everything below needs an API key or a session.
+  app.use('/v1/*', authMiddleware(deps));
+  app.use('/v1/*', rateLimit(deps.rateLimiter));
+
+  app.route('/v1/me', createMeRoutes(deps));
+  app.route('/v1/org', createOrgRoutes(deps));
+  app.route('/v1/properties', createPropertyRoutes(deps));
+  app.route('/v1/members', createMemberRoutes(deps));
+  app.route('/v1/api-keys', createApiKeyRoutes(deps));
+  app.route('/v1/audit-log', createAuditLogRoutes(deps));
+  app.route('/v1/workflows', createWorkflowRoutes(deps));
+
+  // ── Product routers mount here (after auth + rate limit), one line each: ──
+  //   app.route('/v1', createWebhookRoutes(deps));   // api/routes/webhooks.ts
+  //   createAdminUi(deps, app);                     // ui/admin.tsx, serves /admin (does its own session check)
+  // Every route with a path parameter is walked by api/tenancy.test.ts: add the parameter's org-B record there.
+  app.route('/v1', createWebhookRoutes(deps));
+  app.route('/admin', createAdminUi(deps, app));
+
+  return app;
+}

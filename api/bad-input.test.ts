@@ -1,0 +1,256 @@
+/**
+ * Inputs the API must refuse, each in the one error format and each without writing anything: the counts
+ * of properties, members, keys and audit entries are compared before and after every case.
+ */
+import { count } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeys, auditLog, memberships, properties, users } from '../db/schema';
+import { createTestApp, keyHeaders, sessionHeaders, type TestApp } from '../test/app-fixture';
+
+const BODY_LIMIT = 4096;
+
+let t: TestApp;
+let cookie: string;
+
+beforeAll(async () => {
+  t = await createTestApp({ env: { API_BODY_LIMIT_BYTES: String(BODY_LIMIT) } });
+  cookie = await t.signIn(t.orgA.users.admin.email, t.orgA.users.admin.password);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function counts() {
+  const tables = { properties, memberships, apiKeys, auditLog, users };
+  const result: Record<string, number> = {};
+  for (const [name, table] of Object.entries(tables)) {
+    const [row] = await t.deps.db.select({ n: count() }).from(table);
+    result[name] = row!.n;
+  }
+  return result;
+}
+
+interface Case {
+  name: string;
+  method: string;
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+  status: number;
+  code: string;
+  message?: RegExp;
+}
+
+const validProperty = { name: 'Lakeside', timezone: 'America/Denver' };
+
+const cases: Case[] = [
+  {
+    name: 'malformed JSON',
+    method: 'POST',
+    path: '/v1/properties',
+    body: '{"name": "Lakeside",',
+    status: 400,
+    code: 'malformed_json',
+  },
+  {
+    name: 'wrong type',
+    method: 'POST',
+    path: '/v1/properties',
+    body: JSON.stringify({ name: 42 }),
+    status: 400,
+    code: 'invalid_request',
+    message: /name: .*string/i,
+  },
+  {
+    name: 'unknown field',
+    method: 'POST',
+    path: '/v1/properties',
+    body: JSON.stringify({ ...validProperty, orgId: 'someone-else' }),
+    status: 400,
+    code: 'invalid_request',
+    message: /orgId/,
+  },
+  {
+    name: 'unknown nested field',
+    method: 'POST',
+    path: '/v1/properties',
+    body: JSON.stringify({ ...validProperty, officeHours: { mon: { open: '09:00', close: '17:00', lunch: true } } }),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'not an IANA time zone',
+    method: 'POST',
+    path: '/v1/properties',
+    body: JSON.stringify({ name: 'Lakeside', timezone: 'Mars/Olympus_Mons' }),
+    status: 400,
+    code: 'invalid_request',
+    message: /time zone/,
+  },
+  {
+    name: 'office hours closing before opening',
+    method: 'POST',
+    path: '/v1/properties',
+    body: JSON.stringify({ ...validProperty, officeHours: { mon: { open: '18:00', close: '09:00' } } }),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'oversized body',
+    method: 'POST',
+    path: '/v1/properties',
+    body: JSON.stringify({ ...validProperty, settings: { blob: 'x'.repeat(BODY_LIMIT) } }),
+    status: 413,
+    code: 'payload_too_large',
+  },
+  {
+    name: 'form content type',
+    method: 'POST',
+    path: '/v1/properties',
+    body: 'name=Lakeside',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://console.test' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    name: 'text content type',
+    method: 'PATCH',
+    path: '/v1/org',
+    body: JSON.stringify({ name: 'x' }),
+    headers: { 'content-type': 'text/plain' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    name: 'empty PATCH',
+    method: 'PATCH',
+    path: '/v1/org',
+    body: '{}',
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'unknown product',
+    method: 'PATCH',
+    path: '/v1/org',
+    body: JSON.stringify({ enabledProducts: ['lumaleasing', 'time-machine'] }),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'short member password',
+    method: 'POST',
+    path: '/v1/members',
+    body: JSON.stringify({ email: 'new@example.test', name: 'New', role: 'viewer', password: 'short' }),
+    status: 400,
+    code: 'invalid_request',
+    message: /password/,
+  },
+  {
+    name: 'unknown role',
+    method: 'POST',
+    path: '/v1/members',
+    body: JSON.stringify({ email: 'new@example.test', name: 'New', role: 'owner', password: 'long-enough-password' }),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'key scope a key may not hold',
+    method: 'POST',
+    path: '/v1/api-keys',
+    body: JSON.stringify({ name: 'k', scopes: ['members:write'] }),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'non-uuid path id',
+    method: 'PATCH',
+    path: '/v1/properties/not-a-uuid',
+    body: JSON.stringify({ name: 'x' }),
+    status: 404,
+    code: 'not_found',
+  },
+  {
+    name: 'bad query parameter',
+    method: 'GET',
+    path: '/v1/audit-log?limit=lots',
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'unknown query parameter',
+    method: 'GET',
+    path: '/v1/workflows?orgId=someone-else',
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'query injection attempt',
+    method: 'GET',
+    path: `/v1/workflows?product=${encodeURIComponent('x" OR OrgId != "')}`,
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'malformed sign-in',
+    method: 'POST',
+    path: '/v1/auth/sign-in',
+    body: JSON.stringify({ email: 'a@b.test' }),
+    status: 400,
+    code: 'invalid_request',
+  },
+  { name: 'unknown route', method: 'GET', path: '/v1/nothing-here', status: 404, code: 'not_found' },
+];
+
+describe('bad input', () => {
+  for (const c of cases) {
+    it(`${c.name}: ${c.status} ${c.code}, nothing written`, async () => {
+      const before = await counts();
+      const res = await t.app.request(c.path, {
+        method: c.method,
+        headers: { ...sessionHeaders(cookie), ...c.headers },
+        body: c.body,
+      });
+      const body = await res.json();
+      expect(res.status, JSON.stringify(body)).toBe(c.status);
+      expect(Object.keys(body)).toEqual(['error']);
+      expect(Object.keys(body.error).sort()).toEqual(['code', 'details', 'message']);
+      expect(body.error.code).toBe(c.code);
+      expect(body.error.message).toEqual(expect.any(String));
+      if (c.message) expect(body.error.message).toMatch(c.message);
+      expect(await counts()).toEqual(before);
+    });
+  }
+
+  it('is refused the same way for API keys', async () => {
+    const before = await counts();
+    const res = await t.app.request('/v1/properties', {
+      method: 'POST',
+      headers: keyHeaders(t.orgA.apiKey.key),
+      body: JSON.stringify({ name: 'x', bogus: true }),
+    });
+    expect(res.status).toBe(400);
+    expect(await counts()).toEqual(before);
+  });
+
+  it('accepts the valid version of the same request (so the cases above fail for the reason they name)', async () => {
+    const before = await counts();
+    const res = await t.app.request('/v1/properties', {
+      method: 'POST',
+      headers: sessionHeaders(cookie),
+      body: JSON.stringify({
+        ...validProperty,
+        timezone: 'america/denver',
+        officeHours: { mon: { open: '09:00', close: '17:00' } },
+        address: { line1: '1 Main St', city: 'Denver', region: 'CO', postalCode: '80202', country: 'US' },
+        contactPhone: '+13035550100',
+        contactEmail: 'leasing@lakeside.example',
+        settings: { blob: 'x'.repeat(100) },
+      }),
+    });
+    expect(res.status).toBe(201);
+    const { property } = await res.json();
+    expect(property.timezone).toBe('America/Denver');
+    expect(await counts()).toEqual({ ...before, properties: before.properties! + 1, auditLog: before.auditLog! + 1 });
+  });
+});

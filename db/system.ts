@@ -1,0 +1,161 @@
+/**
+ * The only queries that run as the owning connection across organizations. Each one exists because it
+ * answers a question asked before the organization is known (who is this token, this key, this email?)
+ * or writes a global row that row-level security gives the app role no right to write. Everything else
+ * goes through withTenant.
+ */
+import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
+import type { Database } from './client';
+import { apiKeys, memberships, organizations, sessions, users, type Role } from './schema';
+
+export interface SessionLookup {
+  sessionId: string;
+  orgId: string;
+  propertyId: string | null;
+  expiresAt: Date;
+  user: { id: string; email: string; name: string };
+  /** Null when the membership was removed after the session was created. */
+  role: Role | null;
+}
+
+/** Not tenant-scoped: the cookie is the only thing we know, and it names the organization. */
+export async function findSessionByTokenHash(db: Database, tokenHash: string): Promise<SessionLookup | null> {
+  const [row] = await db
+    .select({
+      sessionId: sessions.id,
+      orgId: sessions.orgId,
+      propertyId: sessions.propertyId,
+      expiresAt: sessions.expiresAt,
+      userId: users.id,
+      email: users.email,
+      name: users.name,
+      role: memberships.role,
+    })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .leftJoin(memberships, and(eq(memberships.userId, sessions.userId), eq(memberships.orgId, sessions.orgId)))
+    .where(eq(sessions.tokenHash, tokenHash))
+    .limit(1);
+  if (!row) return null;
+  return {
+    sessionId: row.sessionId,
+    orgId: row.orgId,
+    propertyId: row.propertyId,
+    expiresAt: row.expiresAt,
+    user: { id: row.userId, email: row.email, name: row.name },
+    role: row.role,
+  };
+}
+
+export interface ApiKeyLookup {
+  id: string;
+  orgId: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** Not tenant-scoped: the key itself is what tells us which organization is calling. */
+export async function findApiKeyByHash(db: Database, keyHash: string): Promise<ApiKeyLookup | null> {
+  const [row] = await db
+    .select({
+      id: apiKeys.id,
+      orgId: apiKeys.orgId,
+      name: apiKeys.name,
+      prefix: apiKeys.prefix,
+      scopes: apiKeys.scopes,
+      lastUsedAt: apiKeys.lastUsedAt,
+      revokedAt: apiKeys.revokedAt,
+    })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, keyHash))
+    .limit(1);
+  return row ?? null;
+}
+
+/**
+ * Not tenant-scoped: part of authenticating the key, before any tenant transaction exists. The `lt`
+ * condition makes concurrent requests from one key write at most once per interval.
+ */
+export async function touchApiKeyLastUsed(db: Database, apiKeyId: string, now: Date, minIntervalMs = 60_000) {
+  const threshold = new Date(now.getTime() - minIntervalMs);
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: now })
+    .where(and(eq(apiKeys.id, apiKeyId), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, threshold))));
+}
+
+export interface UserWithPassword {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+}
+
+/** Not tenant-scoped: users are global, and at sign-in the organization is not known yet. */
+export async function findUserByEmail(db: Database, email: string): Promise<UserWithPassword | null> {
+  const [row] = await db
+    .select({ id: users.id, email: users.email, name: users.name, passwordHash: users.passwordHash })
+    .from(users)
+    .where(eq(users.email, normalizeEmail(email)))
+    .limit(1);
+  return row ?? null;
+}
+
+export interface UserMembership {
+  membershipId: string;
+  role: Role;
+  org: { id: string; name: string; slug: string };
+}
+
+/** Not tenant-scoped: choosing which organization a sign-in lands in means looking across all of the user's. */
+export async function listMembershipsOfUser(db: Database, userId: string): Promise<UserMembership[]> {
+  const rows = await db
+    .select({
+      membershipId: memberships.id,
+      role: memberships.role,
+      orgId: organizations.id,
+      orgName: organizations.name,
+      orgSlug: organizations.slug,
+    })
+    .from(memberships)
+    .innerJoin(organizations, eq(organizations.id, memberships.orgId))
+    .where(eq(memberships.userId, userId))
+    .orderBy(asc(memberships.createdAt), asc(memberships.id));
+  return rows.map((r) => ({
+    membershipId: r.membershipId,
+    role: r.role,
+    org: { id: r.orgId, name: r.orgName, slug: r.orgSlug },
+  }));
+}
+
+/** Not tenant-scoped: users are global rows and the app role may only read them (see the users policy). */
+export async function touchUserLastSignIn(db: Database, userId: string, now: Date) {
+  await db.update(users).set({ lastSignInAt: now }).where(eq(users.id, userId));
+}
+
+/**
+ * Not tenant-scoped: users are global and the app role has no insert policy on them. Returns the existing
+ * user when the email is taken (the caller then only adds a membership; the existing password stands).
+ */
+export async function findOrCreateUser(
+  db: Database,
+  input: { email: string; name: string; passwordHash: string },
+): Promise<{ id: string; created: boolean }> {
+  const email = normalizeEmail(input.email);
+  const [inserted] = await db
+    .insert(users)
+    .values({ email, name: input.name, passwordHash: input.passwordHash })
+    .onConflictDoNothing({ target: users.email })
+    .returning({ id: users.id });
+  if (inserted) return { id: inserted.id, created: true };
+  const [existing] = await db.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1);
+  if (!existing) throw new Error(`findOrCreateUser: ${email} conflicted but cannot be found`);
+  return { id: existing.id, created: false };
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}

@@ -1,0 +1,2 @@
+/** Every workflow the platform workers run (the bundle's entry point). Exported names are workflow types. */
+export { webhookDeliveryWorkflow, webhookEventWorkflow } from './webhooks';

@@ -1,0 +1,3 @@
+/** Test workflowsPath: everything shipped plus test-only workflows. */
+export * from '../index';
+export { alwaysFailsWorkflow } from './always-fails';
