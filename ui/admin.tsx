@@ -1,0 +1,353 @@
+/**
+ * The admin UI: server-rendered pages that read the JSON API in-process with the browser's own cookie, so a
+ * page can show exactly what the caller's role may see (a 401 from the API sends them to sign in, a 403
+ * renders "no access"). Mutations happen in the browser through admin.js, against the same JSON API.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Hono, type Context } from 'hono';
+import type { HtmlEscapedString } from 'hono/utils/html';
+import type { AppDeps } from '../api/context';
+import { workflowUiUrl } from '../temporal/client';
+import { Bare, Shell, type AssetUrls, type NavKey } from './layout';
+import { DeliveryPage, type DeliveryDetail, type WebhookAttempt } from './pages/delivery';
+import { ErrorNotice, Forbidden, NotFound, type Me } from './pages/shared';
+import { SettingsPage, type ApiKeyRow, type Member } from './pages/settings';
+import { SignInPage } from './pages/sign-in';
+import { WebhooksPage, type WebhookDelivery, type WebhookEndpoint, type WebhookEventType } from './pages/webhooks';
+import { WorkflowsPage, type WorkflowRun } from './pages/workflows';
+
+/** What the UI needs of the API: `app.request` of the Hono app that serves /v1. */
+export interface InProcessApi {
+  request: (path: string, init?: RequestInit) => Promise<Response> | Response;
+}
+
+type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+const ASSET_TYPES: Record<string, string> = {
+  'admin.css': 'text/css; charset=utf-8',
+  'admin.js': 'text/javascript; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
+};
+
+interface Asset {
+  body: Uint8Array<ArrayBuffer>;
+  type: string;
+  etag: string;
+  version: string;
+}
+
+/** Read once at start-up: the files are small, and a content hash in the URL lets browsers cache them forever. */
+function loadAssets(): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const [name, type] of Object.entries(ASSET_TYPES)) {
+    const body = readFileSync(new URL(`./assets/${name}`, import.meta.url));
+    const version = createHash('sha256').update(body).digest('hex').slice(0, 12);
+    assets.set(name, { body: new Uint8Array(body), type, etag: `"${version}"`, version });
+  }
+  return assets;
+}
+
+// Pages carry no inline script or style, so the policy can forbid both.
+const PAGE_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+  // Pages hold one person's data.
+  'cache-control': 'no-store',
+};
+
+/** A non-2xx answer from the JSON API, in its error format. */
+class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The API's list endpoints may answer a bare array or `{ <name>: [...] }`. */
+function listFrom<T>(body: unknown, ...keys: string[]): T[] {
+  if (Array.isArray(body)) return body as T[];
+  if (body && typeof body === 'object') {
+    for (const key of [...keys, 'items', 'data']) {
+      const value = (body as Record<string, unknown>)[key];
+      if (Array.isArray(value)) return value as T[];
+    }
+  }
+  return [];
+}
+
+function objectFrom<T>(body: unknown, key: string): T {
+  if (body && typeof body === 'object' && key in body) {
+    const inner = (body as Record<string, unknown>)[key];
+    if (inner && typeof inner === 'object' && !Array.isArray(inner)) return inner as T;
+  }
+  return body as T;
+}
+
+/** Event types may be plain names or `{ type, description }`. */
+function eventTypesFrom(body: unknown): WebhookEventType[] {
+  return listFrom<unknown>(body, 'eventTypes', 'types').map((t) => {
+    if (typeof t === 'string') return { type: t, description: null };
+    const o = t as Record<string, unknown>;
+    const type = String(o.type ?? o.name ?? o.id ?? '');
+    return { type, description: typeof o.description === 'string' ? o.description : null };
+  });
+}
+
+/** Only paths inside the console are valid sign-in targets (no open redirect). */
+function safeNext(value: string | undefined): string {
+  if (!value || !value.startsWith('/admin/') || value.startsWith('//') || value.includes('\\'))
+    return '/admin/workflows';
+  if (value.startsWith('/admin/sign-in')) return '/admin/workflows';
+  return value;
+}
+
+// The API's own rule for the Product filter; anything else is ignored rather than turned into an error page.
+const PRODUCT_PARAM = /^[a-z][a-z-]{0,63}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface PageResult {
+  title: string;
+  active: NavKey | null;
+  body: Html;
+}
+
+type Load = <T>(path: string) => Promise<T>;
+
+export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
+  const assets = loadAssets();
+  const assetUrl = (name: string) => `/admin/assets/${name}?v=${assets.get(name)!.version}`;
+  const assetUrls: AssetUrls = { css: assetUrl('admin.css'), js: assetUrl('admin.js'), icon: assetUrl('favicon.svg') };
+
+  /** Calls the JSON API as the browser: its cookie, nothing else, so permissions are the API's own. */
+  async function load<T>(c: Context, path: string): Promise<T> {
+    const res = await api.request(path, {
+      headers: { cookie: c.req.header('cookie') ?? '', accept: 'application/json' },
+    });
+    const text = await res.text();
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    if (!res.ok) {
+      const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
+      throw new ApiFailure(res.status, error?.code ?? 'http_error', error?.message ?? `The API answered ${res.status}`);
+    }
+    return body as T;
+  }
+
+  async function html(c: Context, node: Html, status: 200 | 403 | 404 | 500 | 502 = 200) {
+    for (const [k, v] of Object.entries(PAGE_HEADERS)) c.header(k, v);
+    return c.html('<!DOCTYPE html>' + (await node), status);
+  }
+
+  function signInRedirect(c: Context) {
+    const url = new URL(c.req.url);
+    const next = safeNext(url.pathname + url.search);
+    return c.redirect(
+      next === '/admin/workflows' ? '/admin/sign-in' : `/admin/sign-in?next=${encodeURIComponent(next)}`,
+    );
+  }
+
+  /** A signed-in page: loads /v1/me, renders the handler's body in the shell, maps API failures to pages. */
+  function page(handler: (c: Context, me: Me, load: Load) => Promise<PageResult>) {
+    return async (c: Context) => {
+      let me: Me | undefined;
+      try {
+        me = await load<Me>(c, '/v1/me');
+        const result = await handler(c, me, (path) => load(c, path));
+        return await html(
+          c,
+          <Shell me={me} title={result.title} active={result.active} assets={assetUrls}>
+            {result.body}
+          </Shell>,
+        );
+      } catch (err) {
+        if (err instanceof ApiFailure && err.status === 401) return signInRedirect(c);
+        let status: 403 | 404 | 500 | 502;
+        let title: string;
+        let body: Html;
+        if (err instanceof ApiFailure && err.status === 403) {
+          [status, title, body] = [403, 'No access', <Forbidden message={err.message} />];
+        } else if (err instanceof ApiFailure && err.status === 404) {
+          [status, title, body] = [404, 'Not found', <NotFound message={err.message} />];
+        } else if (err instanceof ApiFailure) {
+          [status, title, body] = [502, 'Error', <ErrorNotice message={err.message} />];
+        } else {
+          console.error('[admin-ui] page failed', err);
+          [status, title, body] = [500, 'Error', <ErrorNotice message="The page could not be rendered." />];
+        }
+        if (!me) {
+          return html(
+            c,
+            <Bare title={title} assets={assetUrls}>
+              <div class="card">{body}</div>
+            </Bare>,
+            status,
+          );
+        }
+        return html(
+          c,
+          <Shell me={me} title={title} active={null} assets={assetUrls}>
+            {body}
+          </Shell>,
+          status,
+        );
+      }
+    };
+  }
+
+  return new Hono()
+    .get('/', (c) => c.redirect('/admin/workflows'))
+
+    .get('/assets/:name', (c) => {
+      const asset = assets.get(c.req.param('name'));
+      if (!asset) return c.text('Not found', 404);
+      const versioned = c.req.query('v') === asset.version;
+      const headers: Record<string, string> = {
+        'content-type': asset.type,
+        etag: asset.etag,
+        'x-content-type-options': 'nosniff',
+        'cache-control': versioned ? 'public, max-age=31536000, immutable' : 'no-cache',
+      };
+      if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304, headers);
+      return c.body(asset.body, 200, headers);
+    })
+
+    .get('/sign-in', async (c) => {
+      const next = safeNext(c.req.query('next'));
+      try {
+        await load<Me>(c, '/v1/me');
+        return c.redirect(next);
+      } catch (err) {
+        if (!(err instanceof ApiFailure && err.status === 401)) {
+          console.error('[admin-ui] sign-in page could not check the session', err);
+          return html(
+            c,
+            <Bare title="Error" assets={assetUrls}>
+              <div class="card">
+                <ErrorNotice message="The console could not reach its API. Try again in a moment." />
+              </div>
+            </Bare>,
+            500,
+          );
+        }
+      }
+      return html(
+        c,
+        <Bare title="Sign in" assets={assetUrls}>
+          <SignInPage next={next} signedOut={c.req.query('signed-out') !== undefined} />
+        </Bare>,
+      );
+    })
+
+    .get(
+      '/workflows',
+      page(async (c, me, get) => {
+        const requested = c.req.query('product');
+        const product = requested && PRODUCT_PARAM.test(requested) ? requested : null;
+        const params = new URLSearchParams({ limit: '50' });
+        if (me.propertyId) params.set('propertyId', me.propertyId);
+        if (product) params.set('product', product);
+        const runs = listFrom<WorkflowRun>(await get(`/v1/workflows?${params}`), 'workflows');
+        return {
+          title: 'Workflows',
+          active: product ? `product:${product}` : 'workflows',
+          body: <WorkflowsPage me={me} runs={runs} product={product} />,
+        };
+      }),
+    )
+
+    .get(
+      '/webhooks',
+      page(async (c, me, get) => {
+        const requested = c.req.query('endpointId');
+        const endpointFilter = requested && UUID.test(requested) ? requested : null;
+        const deliveriesPath = endpointFilter
+          ? `/v1/webhook-deliveries?endpointId=${encodeURIComponent(endpointFilter)}`
+          : '/v1/webhook-deliveries';
+        const [endpoints, eventTypes, deliveries] = await Promise.all([
+          get('/v1/webhook-endpoints').then((b) => listFrom<WebhookEndpoint>(b, 'endpoints', 'webhookEndpoints')),
+          get('/v1/webhook-event-types').then(eventTypesFrom),
+          get(deliveriesPath).then((b) => listFrom<WebhookDelivery>(b, 'deliveries', 'webhookDeliveries')),
+        ]);
+        return {
+          title: 'Webhooks',
+          active: 'webhooks',
+          body: (
+            <WebhooksPage
+              me={me}
+              endpoints={endpoints}
+              eventTypes={eventTypes}
+              deliveries={deliveries}
+              endpointFilter={endpointFilter}
+            />
+          ),
+        };
+      }),
+    )
+
+    .get(
+      '/webhooks/deliveries/:deliveryId',
+      page(async (c, me, get) => {
+        const id = c.req.param('deliveryId') ?? '';
+        if (!UUID.test(id)) throw new ApiFailure(404, 'not_found', 'Webhook delivery not found');
+        const [raw, endpoints] = await Promise.all([
+          get<Record<string, unknown>>(`/v1/webhook-deliveries/${encodeURIComponent(id)}`),
+          get('/v1/webhook-endpoints').then((b) => listFrom<WebhookEndpoint>(b, 'endpoints', 'webhookEndpoints')),
+        ]);
+        const delivery = objectFrom<Omit<DeliveryDetail, 'attempts' | 'endpointUrl'>>(raw, 'delivery');
+        const attempts = listFrom<WebhookAttempt>(
+          Array.isArray(raw.attempts) ? raw.attempts : (delivery as { attempts?: unknown }).attempts,
+          'attempts',
+        ).sort((a, b) => a.attemptNumber - b.attemptNumber);
+        const endpointUrl = endpoints.find((e) => e.id === delivery.endpointId)?.url ?? null;
+        const linked = (delivery as { temporalUiUrl?: unknown }).temporalUiUrl;
+        const temporalUiUrl =
+          typeof linked === 'string' && linked
+            ? linked
+            : workflowUiUrl(deps.config.temporal.uiUrl, deps.config.temporal.namespace, delivery.workflowId);
+        return {
+          title: `Delivery ${delivery.eventType}`,
+          active: 'webhooks',
+          body: (
+            <DeliveryPage me={me} delivery={{ ...delivery, attempts, endpointUrl }} temporalUiUrl={temporalUiUrl} />
+          ),
+        };
+      }),
+    )
+
+    .get(
+      '/settings',
+      page(async (_c, me, get) => {
+        const canMembers = me.permissions.includes('members:read');
+        const canKeys = me.permissions.includes('api_keys:read');
+        // With neither permission the members call is still made: the API's own 403 is what the page shows.
+        const [members, keys] = await Promise.all([
+          canMembers || !canKeys ? get('/v1/members').then((b) => listFrom<Member>(b, 'members')) : null,
+          canKeys ? get('/v1/api-keys').then((b) => listFrom<ApiKeyRow>(b, 'apiKeys', 'keys')) : null,
+        ]);
+        return {
+          title: 'Users & API keys',
+          active: 'settings',
+          body: <SettingsPage me={me} members={members} keys={keys} />,
+        };
+      }),
+    )
+
+    .get(
+      '*',
+      page(async () => {
+        throw new ApiFailure(404, 'not_found', 'Page not found');
+      }),
+    );
+}

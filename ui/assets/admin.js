@@ -1,0 +1,335 @@
+// P11 Console admin UI client script: sends forms and buttons to the JSON API (same origin, session cookie),
+// runs the property switcher, shows one-time secrets, and localizes timestamps. No framework, no build step.
+(function () {
+  'use strict';
+
+  var FLASH_KEY = 'p11-flash';
+  var AUTO_REFRESH_KEY = 'p11-auto-refresh';
+
+  function $(selector, root) {
+    return (root || document).querySelector(selector);
+  }
+  function $all(selector, root) {
+    return Array.prototype.slice.call((root || document).querySelectorAll(selector));
+  }
+
+  /** Calls the JSON API; resolves to { ok, status, data } and never throws for HTTP errors. */
+  function api(method, url, body) {
+    var init = { method: method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+    if (body !== undefined) {
+      init.headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init).then(
+      function (res) {
+        return res.text().then(function (text) {
+          var data = null;
+          try {
+            data = text ? JSON.parse(text) : null;
+          } catch (e) {
+            data = null;
+          }
+          return { ok: res.ok, status: res.status, data: data };
+        });
+      },
+      function () {
+        return { ok: false, status: 0, data: null };
+      },
+    );
+  }
+
+  function errorMessage(result) {
+    if (result.data && result.data.error && result.data.error.message) return result.data.error.message;
+    if (result.status === 0) return 'The server could not be reached. Check your connection and try again.';
+    if (result.status === 429) return 'Too many requests. Wait a moment and try again.';
+    return 'The request failed (HTTP ' + result.status + ').';
+  }
+
+  function goToSignIn() {
+    var next = location.pathname + location.search;
+    location.assign('/admin/sign-in?next=' + encodeURIComponent(next));
+  }
+
+  // Flash messages survive one reload through sessionStorage.
+  function flash(message, isError) {
+    var el = $('#flash');
+    if (!el) return;
+    el.textContent = message;
+    el.classList.toggle('flash-error', Boolean(isError));
+    el.hidden = false;
+  }
+  function flashAfterReload(message) {
+    try {
+      sessionStorage.setItem(FLASH_KEY, message);
+    } catch (e) {
+      /* storage unavailable: the reload still shows the new state */
+    }
+    location.reload();
+  }
+  function showStoredFlash() {
+    var message = null;
+    try {
+      message = sessionStorage.getItem(FLASH_KEY);
+      sessionStorage.removeItem(FLASH_KEY);
+    } catch (e) {
+      message = null;
+    }
+    if (message) flash(message, false);
+  }
+
+  /** Shows a value (API key, signing secret) once, in a modal; the page reloads when it is closed. */
+  function reveal(title, value, note) {
+    var dialog = $('#reveal');
+    if (!dialog || typeof dialog.showModal !== 'function') {
+      window.prompt(title + ' (shown only once):', value);
+      location.reload();
+      return;
+    }
+    $('[data-reveal-title]', dialog).textContent = title;
+    $('[data-reveal-value]', dialog).textContent = value;
+    var noteEl = $('[data-reveal-note]', dialog);
+    noteEl.textContent = note || '';
+    noteEl.hidden = !note;
+    dialog.addEventListener('close', function () {
+      location.reload();
+    });
+    dialog.showModal();
+  }
+
+  function pick(data, path) {
+    return path.split('.').reduce(function (value, key) {
+      return value && typeof value === 'object' ? value[key] : undefined;
+    }, data);
+  }
+
+  /** What to do after a successful call, from the element's data-then. */
+  function then(el, result) {
+    var spec = el.getAttribute('data-then') || 'reload';
+    var data = result.data || {};
+    if (spec === 'reload') return location.reload();
+    if (spec.indexOf('redirect:') === 0) return location.assign(spec.slice('redirect:'.length));
+    if (spec.indexOf('reveal:') === 0) {
+      var field = spec.slice('reveal:'.length);
+      var value = pick(data, field);
+      var note = null;
+      if (data.previousSecretExpiresAt) {
+        note =
+          'The previous secret keeps signing deliveries until ' +
+          new Date(data.previousSecretExpiresAt).toLocaleString() +
+          '.';
+      }
+      if (typeof value !== 'string') return location.reload();
+      return reveal(el.getAttribute('data-reveal-title') || 'Copy this value now', value, note);
+    }
+    if (spec.indexOf('flash-reload:') === 0) {
+      var message = spec.slice('flash-reload:'.length);
+      if (data.eventId) message += ' (' + data.eventId + ')';
+      return flashAfterReload(message + '.');
+    }
+    if (spec === 'open-delivery') {
+      var id = pick(data, 'delivery.id') || data.deliveryId || data.id;
+      if (id) return location.assign('/admin/webhooks/deliveries/' + encodeURIComponent(id));
+      return location.reload();
+    }
+    location.reload();
+  }
+
+  /** A form's fields as a JSON object: data-array checkboxes become arrays, empty data-optional fields are left out. */
+  function formBody(form) {
+    var body = {};
+    $all('input[name], select[name], textarea[name]', form).forEach(function (field) {
+      var name = field.name;
+      if (field.hasAttribute('data-array')) {
+        if (!Array.isArray(body[name])) body[name] = [];
+        if (field.checked) body[name].push(field.value);
+        return;
+      }
+      if (field.type === 'checkbox') {
+        body[name] = field.checked;
+        return;
+      }
+      if (field.hasAttribute('data-optional') && field.value.trim() === '') return;
+      body[name] = field.type === 'password' ? field.value : field.value.trim();
+    });
+    return body;
+  }
+
+  function showError(container, message) {
+    var el = container ? $('[data-error]', container) : null;
+    if (el) {
+      el.textContent = message;
+      el.hidden = false;
+    } else {
+      flash(message, true);
+      window.scrollTo({ top: 0, behavior: 'smooth' });
+    }
+  }
+
+  function isSignIn(el) {
+    return el.getAttribute('data-url') === '/v1/auth/sign-in';
+  }
+
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-api-form')) return;
+    event.preventDefault();
+    var submit = $('[type=submit]', form);
+    var errorEl = $('[data-error]', form);
+    if (errorEl) errorEl.hidden = true;
+    if (submit) submit.disabled = true;
+    api(form.getAttribute('data-method') || 'POST', form.getAttribute('data-url'), formBody(form)).then(
+      function (result) {
+        if (submit) submit.disabled = false;
+        if (result.ok) return then(form, result);
+        if (result.status === 401 && !isSignIn(form)) return goToSignIn();
+        showError(form, errorMessage(result));
+      },
+    );
+  });
+
+  document.addEventListener('click', function (event) {
+    var target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+
+    var action = target.closest('[data-api-action]');
+    if (action) {
+      event.preventDefault();
+      var question = action.getAttribute('data-confirm');
+      if (question && !window.confirm(question)) return;
+      var raw = action.getAttribute('data-body');
+      action.disabled = true;
+      api(
+        action.getAttribute('data-method') || 'POST',
+        action.getAttribute('data-url'),
+        raw ? JSON.parse(raw) : undefined,
+      ).then(function (result) {
+        action.disabled = false;
+        if (result.ok) return then(action, result);
+        if (result.status === 401) return goToSignIn();
+        showError(null, errorMessage(result));
+      });
+      return;
+    }
+
+    if (target.closest('[data-sign-out]')) {
+      api('POST', '/v1/auth/sign-out').then(function () {
+        location.assign('/admin/sign-in?signed-out=1');
+      });
+      return;
+    }
+
+    if (target.closest('[data-copy]')) {
+      var value = $('[data-reveal-value]').textContent;
+      var button = target.closest('[data-copy]');
+      var done = function () {
+        button.textContent = 'Copied';
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(value).then(done, function () {
+          selectText($('[data-reveal-value]'));
+        });
+      } else {
+        selectText($('[data-reveal-value]'));
+      }
+      return;
+    }
+
+    if (target.closest('[data-reveal-done]')) {
+      $('#reveal').close();
+    }
+  });
+
+  function selectText(el) {
+    var range = document.createRange();
+    range.selectNodeContents(el);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+  }
+
+  document.addEventListener('change', function (event) {
+    var el = event.target;
+    if (!(el instanceof HTMLElement)) return;
+
+    if (el.hasAttribute('data-property-switcher')) {
+      el.disabled = true;
+      api('PUT', '/v1/me/property', { propertyId: el.value || null }).then(function (result) {
+        if (result.ok) return location.reload();
+        el.disabled = false;
+        if (result.status === 401) return goToSignIn();
+        flash(errorMessage(result), true);
+      });
+      return;
+    }
+
+    if (el.hasAttribute('data-api-change')) {
+      var previous = el.getAttribute('data-previous') || el.defaultValue;
+      var body = {};
+      body[el.getAttribute('data-field')] = el.value;
+      el.disabled = true;
+      api(el.getAttribute('data-method') || 'PATCH', el.getAttribute('data-url'), body).then(function (result) {
+        el.disabled = false;
+        if (result.ok) return then(el, result);
+        if (result.status === 401) return goToSignIn();
+        if (previous !== undefined && previous !== null) el.value = previous;
+        flash(errorMessage(result), true);
+      });
+      return;
+    }
+
+    if (el.hasAttribute('data-autosubmit') && el.form) {
+      el.form.submit();
+      return;
+    }
+
+    if (el.hasAttribute('data-auto-refresh')) {
+      try {
+        localStorage.setItem(AUTO_REFRESH_KEY, el.checked ? '1' : '0');
+      } catch (e) {
+        /* not persisted */
+      }
+      scheduleRefresh(el);
+    }
+  });
+
+  var refreshTimer = null;
+  function scheduleRefresh(box) {
+    if (refreshTimer) clearTimeout(refreshTimer);
+    refreshTimer = null;
+    if (!box.checked) return;
+    var seconds = Number(box.getAttribute('data-auto-refresh')) || 10;
+    refreshTimer = setTimeout(function () {
+      // Never throw away what someone is typing or a secret on screen.
+      if ($('#reveal[open]') || document.activeElement instanceof HTMLInputElement) return scheduleRefresh(box);
+      location.reload();
+    }, seconds * 1000);
+  }
+
+  function init() {
+    showStoredFlash();
+    var format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+    var precise = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+    $all('time[data-local]').forEach(function (el) {
+      var date = new Date(el.getAttribute('datetime'));
+      if (isNaN(date.getTime())) return;
+      el.title = el.textContent;
+      el.textContent = (el.getAttribute('data-local') === 'precise' ? precise : format).format(date);
+    });
+    // Selects remember their server-rendered value so a failed change can be undone.
+    $all('select[data-api-change]').forEach(function (el) {
+      el.setAttribute('data-previous', el.value);
+    });
+    var box = $('[data-auto-refresh]');
+    if (box) {
+      try {
+        box.checked = localStorage.getItem(AUTO_REFRESH_KEY) === '1';
+      } catch (e) {
+        box.checked = false;
+      }
+      scheduleRefresh(box);
+    }
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();
