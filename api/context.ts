@@ -24,7 +24,15 @@ export interface AppDeps {
 }
 
 export type Principal =
-  | { kind: 'user'; userId: string; email: string; name: string; role: Role; sessionId: string; propertyId: string | null }
+  | {
+      kind: 'user';
+      userId: string;
+      email: string;
+      name: string;
+      role: Role;
+      sessionId: string;
+      propertyId: string | null;
+    }
   | { kind: 'api_key'; apiKeyId: string; prefix: string; name: string };
 
 /** Who is calling, for which organization, allowed to do what. Set by the auth middleware. */

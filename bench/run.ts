@@ -23,7 +23,12 @@ import { API_KEY_SCOPES } from '../api/permissions';
 import { generateWebhookSecret, signWebhook } from '../integrations/webhook-sender';
 import { startSandbox } from '../sandbox/server';
 import { freePort, startDevServer } from '../temporal/dev-server';
-import { buildActivityDependencies, buildApiDependencies, buildShared, connectWorkerConnection } from '../workers/dependencies';
+import {
+  buildActivityDependencies,
+  buildApiDependencies,
+  buildShared,
+  connectWorkerConnection,
+} from '../workers/dependencies';
 import { startWorkers } from '../workers/run-workers';
 
 interface Stats {
@@ -76,7 +81,12 @@ try {
   });
 
   let t = performance.now();
-  const devServer = await startDevServer({ namespace: config.temporal.namespace, port: 0, uiPort: null, log: () => {} });
+  const devServer = await startDevServer({
+    namespace: config.temporal.namespace,
+    port: 0,
+    uiPort: null,
+    log: () => {},
+  });
   cleanups.push(() => devServer.stop());
   console.log(`temporal dev server ready                     ${(performance.now() - t).toFixed(0)} ms`);
 
@@ -114,7 +124,12 @@ try {
   report(
     'withTenant: select one property (RLS)',
     await measure(1000, (i) =>
-      withTenant(db, org.orgId, (tx) => tx.select().from(properties).where(eq(properties.id, org.propertyIds[i % 50]!))),
+      withTenant(db, org.orgId, (tx) =>
+        tx
+          .select()
+          .from(properties)
+          .where(eq(properties.id, org.propertyIds[i % 50]!)),
+      ),
     ),
   );
   report(
@@ -156,7 +171,8 @@ try {
   if (created.status !== 201) throw new Error(`create endpoint → ${created.status} ${await created.text()}`);
   const endpoint = ((await created.json()) as { endpoint: { id: string } }).endpoint;
   const count = async () =>
-    ((await (await fetch(`${sandbox.url}/receivers/bench/_requests`)).json()) as { requests: unknown[] }).requests.length;
+    ((await (await fetch(`${sandbox.url}/receivers/bench/_requests`)).json()) as { requests: unknown[] }).requests
+      .length;
   const n = 30;
   const e2e = await measure(n, async (i) => {
     const before = await count();
@@ -174,7 +190,9 @@ try {
   });
   report('webhook end to end (HTTP → workflows → POST)', e2e);
   const rss = process.memoryUsage().rss / 1024 / 1024;
-  console.log(`\nprocess RSS after the run                     ${rss.toFixed(0)} MiB (API + worker + PGlite + sandbox)`);
+  console.log(
+    `\nprocess RSS after the run                     ${rss.toFixed(0)} MiB (API + worker + PGlite + sandbox)`,
+  );
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   rmSync(dataDir, { recursive: true, force: true });

@@ -71,7 +71,12 @@ export async function createOrganization(db: Database, input: NewOrganization): 
       const existing = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));
       const userId =
         existing[0]?.id ??
-        (await tx.insert(users).values({ email, name: u.name, passwordHash: passwordHashes[i]! }).returning({ id: users.id }))[0]!.id;
+        (
+          await tx
+            .insert(users)
+            .values({ email, name: u.name, passwordHash: passwordHashes[i]! })
+            .returning({ id: users.id })
+        )[0]!.id;
       await tx.insert(memberships).values({ orgId, userId, role: u.role });
       userIds.push(userId);
     }

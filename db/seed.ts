@@ -45,7 +45,14 @@ export const DEMO_ORG = {
 };
 
 function weekdayHours(open: string, close: string, saturday: { open: string; close: string }) {
-  return { mon: { open, close }, tue: { open, close }, wed: { open, close }, thu: { open, close }, fri: { open, close }, sat: saturday };
+  return {
+    mon: { open, close },
+    tue: { open, close },
+    wed: { open, close },
+    thu: { open, close },
+    fri: { open, close },
+    sat: saturday,
+  };
 }
 
 /** Seeds the demo organization if the database is empty; returns its credentials when it did (or had). */

@@ -45,7 +45,9 @@ function findGo(env: NodeJS.ProcessEnv): string | null {
 /** Builds the CLI with `go install`, streaming progress: the first build downloads modules and takes minutes. */
 export async function buildCliWithGo(goPath: string, targetDir: string, log: (line: string) => void): Promise<string> {
   mkdirSync(targetDir, { recursive: true });
-  log(`Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${targetDir} (first time only; takes a few minutes)…`);
+  log(
+    `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} with Go into ${targetDir} (first time only; takes a few minutes)…`,
+  );
   const started = Date.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(goPath, ['install', TEMPORAL_CLI_MODULE], {
@@ -53,7 +55,10 @@ export async function buildCliWithGo(goPath: string, targetDir: string, log: (li
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let downloads = 0;
-    const ticker = setInterval(() => log(`  …still building (${Math.round((Date.now() - started) / 1000)} s, ${downloads} modules fetched)`), 15_000);
+    const ticker = setInterval(
+      () => log(`  …still building (${Math.round((Date.now() - started) / 1000)} s, ${downloads} modules fetched)`),
+      15_000,
+    );
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) {
         if (line.startsWith('go: downloading')) downloads++;

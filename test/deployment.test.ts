@@ -14,7 +14,11 @@ describe('docker-compose.yml', () => {
     const [cmd, ...args] = composeCommand();
     const out = execFileSync(cmd!, [...args, 'config'], {
       encoding: 'utf8',
-      env: { ...process.env, POSTGRES_PASSWORD: 'ci-password', ENCRYPTION_KEY: 'Y2ktY2ktY2ktY2ktY2ktY2ktY2ktY2ktY2ktY2k=' },
+      env: {
+        ...process.env,
+        POSTGRES_PASSWORD: 'ci-password',
+        ENCRYPTION_KEY: 'Y2ktY2ktY2ktY2ktY2ktY2ktY2ktY2ktY2ktY2k=',
+      },
     });
     for (const service of ['postgres', 'temporal', 'temporal-ui', 'api', 'worker']) {
       expect(out).toMatch(new RegExp(`^  ${service}:`, 'm'));

@@ -16,7 +16,12 @@ let server: DevServer | undefined;
 
 /** Starts the real Temporal dev server (with its Web UI, for the browser test) once per test run. */
 export async function setup(project: TestProject) {
-  server = await startDevServer({ namespace: TEST_NAMESPACE, port: 0, uiPort: 0, log: (l) => console.log(`[temporal] ${l}`) });
+  server = await startDevServer({
+    namespace: TEST_NAMESPACE,
+    port: 0,
+    uiPort: 0,
+    log: (l) => console.log(`[temporal] ${l}`),
+  });
   project.provide('temporalAddress', server.address);
   project.provide('temporalNamespace', TEST_NAMESPACE);
   project.provide('temporalUiUrl', server.uiUrl ?? '');

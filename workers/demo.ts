@@ -8,7 +8,8 @@ import type { AppEnv } from '../api/context';
 export async function seedDemoWebhookEndpoint(app: Hono<AppEnv>, apiKey: string, receiverUrl: string) {
   const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
   const existing = await app.request('/v1/webhook-endpoints', { headers });
-  if (!existing.ok) throw new Error(`Could not list demo webhook endpoints: ${existing.status} ${await existing.text()}`);
+  if (!existing.ok)
+    throw new Error(`Could not list demo webhook endpoints: ${existing.status} ${await existing.text()}`);
   const body = (await existing.json()) as unknown;
   const list = Array.isArray(body) ? body : ((body as { endpoints?: unknown[] }).endpoints ?? []);
   if (list.length > 0) return;
@@ -21,5 +22,6 @@ export async function seedDemoWebhookEndpoint(app: Hono<AppEnv>, apiKey: string,
     headers,
     body: JSON.stringify({ url: receiverUrl, description: 'Sandbox receiver (demo)', eventTypes }),
   });
-  if (!created.ok) throw new Error(`Could not create the demo webhook endpoint: ${created.status} ${await created.text()}`);
+  if (!created.ok)
+    throw new Error(`Could not create the demo webhook endpoint: ${created.status} ${await created.text()}`);
 }

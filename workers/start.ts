@@ -44,7 +44,9 @@ async function main() {
 
   const shared = await buildShared(config);
   cleanups.push(() => shared.database.close());
-  log(`Database ready (${shared.database.kind}${shared.database.kind === 'pglite' ? `, ${config.dataDir}/pglite` : ''})`);
+  log(
+    `Database ready (${shared.database.kind}${shared.database.kind === 'pglite' ? `, ${config.dataDir}/pglite` : ''})`,
+  );
 
   let sandboxUrl: string | undefined;
   if (config.mode === 'sandbox') {

@@ -22,13 +22,20 @@ function workflowFiles(dir: string): string[] {
 /** Value imports and re-exports: `import x from 'm'`, `import { a, type B } from 'm'`, `export … from 'm'`, `import 'm'`. */
 export function forbiddenImports(file: string, source: string): string[] {
   const problems: string[] = [];
-  const statement = /^\s*(import|export)\s+(type\s+)?([\s\S]*?)\s*from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
+  const statement =
+    /^\s*(import|export)\s+(type\s+)?([\s\S]*?)\s*from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
   for (const match of source.matchAll(statement)) {
     const typeOnly = Boolean(match[2]);
     const clause = match[3] ?? '';
     const specifier = match[4] ?? match[5]!;
     // `import { type A, type B } from …` is type-only too.
-    const namedOnlyTypes = /^\{[^}]*\}$/.test(clause.trim()) && clause.replace(/[{}\s]/g, '').split(',').filter(Boolean).every((n) => n.startsWith('type'));
+    const namedOnlyTypes =
+      /^\{[^}]*\}$/.test(clause.trim()) &&
+      clause
+        .replace(/[{}\s]/g, '')
+        .split(',')
+        .filter(Boolean)
+        .every((n) => n.startsWith('type'));
     if (typeOnly || (clause && namedOnlyTypes)) continue;
     if (ALLOWED_PACKAGES.has(specifier)) continue;
     if (specifier.startsWith('.')) {

@@ -19,7 +19,11 @@ export const apiKeys = pgTable(
     revokedAt: timestamp('revoked_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [uniqueIndex('api_keys_key_hash_unique').on(t.keyHash), index('api_keys_org_idx').on(t.orgId), tenantIsolation()],
+  (t) => [
+    uniqueIndex('api_keys_key_hash_unique').on(t.keyHash),
+    index('api_keys_org_idx').on(t.orgId),
+    tenantIsolation(),
+  ],
 );
 
 export type ApiKey = typeof apiKeys.$inferSelect;

@@ -27,7 +27,11 @@ export const organizations = pgTable(
     name: text('name').notNull(),
     slug: text('slug').notNull().unique(),
     subscriptionTier: text('subscription_tier', { enum: SUBSCRIPTION_TIERS }).notNull().default('starter'),
-    enabledProducts: text('enabled_products').array().$type<ProductId[]>().notNull().default(sql`'{}'::text[]`),
+    enabledProducts: text('enabled_products')
+      .array()
+      .$type<ProductId[]>()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
