@@ -29,7 +29,7 @@ import {
   buildShared,
   connectWorkerConnection,
 } from '../workers/dependencies';
-import { startWorkers } from '../workers/run-workers';
+import { installWorkerRuntime, startWorkers } from '../workers/run-workers';
 
 interface Stats {
   n: number;
@@ -64,6 +64,7 @@ function report(name: string, s: Stats) {
   );
 }
 
+installWorkerRuntime('WARN');
 const dataDir = mkdtempSync(join(tmpdir(), 'p11-bench-'));
 const cleanups: (() => Promise<unknown>)[] = [];
 
