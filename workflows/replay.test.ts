@@ -3,24 +3,22 @@
  * break running workflows (reordered activities, a new timer) fails here; guard it with `patched()`.
  * The fixtures were recorded once from the run below (RECORD_HISTORIES=1 rewrites them).
  */
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
+import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
-import { createPlatformActivities } from '../activities';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { DatabaseHandle } from '../db/client';
 import { createOrganization } from '../db/organizations';
 import { webhookEndpoints } from '../db/schema';
 import { withTenant } from '../db/tenancy';
-import { createSendGridEmailSender } from '../integrations/email';
-import { createFetchWebhookSender, generateWebhookSecret } from '../integrations/webhook-sender';
+import { generateWebhookSecret } from '../integrations/webhook-sender';
 import { createEncryptor } from '../lib/crypto';
-import { startSandbox, type RunningSandbox } from '../sandbox/server';
-import { createTestDatabase } from '../test/database';
+import type { RunningSandbox } from '../sandbox/server';
+import { startWebhookWorker, type WebhookWorker } from '../test/webhook-worker';
 import {
   progressQuery,
   webhookDeliveryWorkflowId,
@@ -39,47 +37,26 @@ const replayOptions: ReplayWorkerOptions = { workflowsPath, interceptors: { work
 const encryptor = createEncryptor(randomBytes(32));
 const taskQueue = `webhooks-replay-${process.pid}-${Date.now().toString(36)}`;
 
+let harness: WebhookWorker;
 let database: DatabaseHandle;
 let sandbox: RunningSandbox;
 let client: Client;
-let worker: Worker;
-let workerRun: Promise<void>;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  database = await createTestDatabase();
-  sandbox = await startSandbox({ port: 0 });
-  const address = inject('temporalAddress');
-  const namespace = inject('temporalNamespace');
-  client = new Client({ connection: await Connection.connect({ address }), namespace });
-  worker = await Worker.create({
-    connection: await NativeConnection.connect({ address }),
-    namespace,
+  harness = await startWebhookWorker({
     taskQueue,
     workflowsPath,
-    interceptors: { workflowModules: [interceptorsPath] },
-    activities: createPlatformActivities({
-      db: database.db,
-      encryptor,
-      sender: createFetchWebhookSender(),
-      email: createSendGridEmailSender({ apiKey: undefined, sandboxUrl: sandbox.url, from: 'p11@example.test' }),
-      // The first retry waits an hour: the run below skips it with the retryNow signal, so the history holds
-      // a timer, a signal and a cancelled wait.
-      policy: { retrySchedule: ['0s', '1h'], disableAfter: '5d', requestTimeout: '3s' },
-    }),
-    shutdownGraceTime: '1s',
+    interceptorsPath,
+    encryptor,
+    // The first retry waits an hour: the run below skips it with the retryNow signal, so the history holds
+    // a timer, a signal and a cancelled wait.
+    policy: { retrySchedule: ['0s', '1h'], disableAfter: '5d', requestTimeout: '3s' },
   });
-  workerRun = worker.run();
+  ({ database, sandbox, client } = harness);
 });
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await workerRun;
-  }
-  await client?.connection.close();
-  await sandbox?.close();
-  await database?.close();
+  await harness?.close();
 });
 
 describe('workflow replay', () => {

@@ -4,15 +4,13 @@
  * through the official SendGrid SDK to the sandbox emulator. Signatures are checked with `svix`, an
  * off-the-shelf Standard Webhooks verifier.
  */
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { and, eq } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Webhook } from 'svix';
 import { afterAll, beforeAll, describe, expect, inject, test, vi } from 'vitest';
-import { createPlatformActivities } from '../activities';
 import { endpointDisabledKey, type WebhookActivities } from '../activities/webhooks';
 import type { AppDeps, AppEnv, AuthContext } from '../api/context';
 import { handleError } from '../api/errors';
@@ -22,14 +20,12 @@ import { loadConfig } from '../config';
 import type { DatabaseHandle } from '../db/client';
 import { createOrganization } from '../db/organizations';
 import { auditLog, notifications, webhookEndpoints, type Role } from '../db/schema';
-import { createSendGridEmailSender } from '../integrations/email';
-import { createFetchWebhookSender } from '../integrations/webhook-sender';
 import { createEncryptor } from '../lib/crypto';
-import { startSandbox, type RunningSandbox } from '../sandbox/server';
+import type { RunningSandbox } from '../sandbox/server';
 import type { RecordedEmail } from '../sandbox/sendgrid';
 import type { ReceivedRequest } from '../sandbox/webhook-receiver';
 import { describeWorkflow } from '../temporal/client';
-import { createTestDatabase } from '../test/database';
+import { startWebhookWorker, type WebhookWorker } from '../test/webhook-worker';
 import { workflowFailedEventId } from './interceptors';
 import { OrgId } from './search-attributes';
 import type { alwaysFailsWorkflow } from './test-support/always-fails';
@@ -58,11 +54,10 @@ const config = loadConfig({
 });
 const encryptor = createEncryptor(config.encryptionKey);
 
+let harness: WebhookWorker;
 let database: DatabaseHandle;
 let sandbox: RunningSandbox;
 let client: Client;
-let worker: Worker;
-let workerRun: Promise<void>;
 let activities: WebhookActivities;
 let activityClockOffsetMs = 0;
 let app: Hono<AppEnv>;
@@ -193,31 +188,16 @@ function verifyAsSigned(secret: string, request: ReceivedRequest, body = request
 }
 
 beforeAll(async () => {
-  // The failing workflows below are expected; keep the SDK's per-run warnings out of the test output.
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  database = await createTestDatabase();
-  sandbox = await startSandbox({ port: 0 });
-  const address = inject('temporalAddress');
-  const namespace = inject('temporalNamespace');
-  client = new Client({ connection: await Connection.connect({ address }), namespace });
-  activities = createPlatformActivities({
-    db: database.db,
-    encryptor,
-    sender: createFetchWebhookSender(),
-    email: createSendGridEmailSender({ apiKey: undefined, sandboxUrl: sandbox.url, from: config.email.from }),
-    policy: config.webhooks,
-    now: () => new Date(Date.now() + activityClockOffsetMs),
-  });
-  worker = await Worker.create({
-    connection: await NativeConnection.connect({ address }),
-    namespace,
+  harness = await startWebhookWorker({
     taskQueue,
     workflowsPath,
-    activities,
-    interceptors: { workflowModules: [interceptorsPath] },
-    shutdownGraceTime: '1s',
+    interceptorsPath,
+    encryptor,
+    policy: config.webhooks,
+    emailFrom: config.email.from,
+    now: () => new Date(Date.now() + activityClockOffsetMs),
   });
-  workerRun = worker.run();
+  ({ database, sandbox, client, activities } = harness);
 
   const deps: AppDeps = {
     config,
@@ -247,13 +227,7 @@ async function org(): Promise<TestOrg> {
 }
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await workerRun;
-  }
-  await client?.connection.close();
-  await sandbox?.close();
-  await database?.close();
+  await harness?.close();
 });
 
 describe('webhook delivery workflows', () => {
