@@ -1,5 +1,5 @@
 import { API_KEY_SCOPES } from '../../api/permissions';
-import { can, EmptyState, FormError, PageHeader, StatusBadge, Time, type Me } from './shared';
+import { can, EmptyState, FormFooter, PageHeader, StatusBadge, Time, type Me } from './shared';
 
 export interface Member {
   membershipId: string;
@@ -78,12 +78,7 @@ function MembersSection({ me, members }: { me: Me; members: Member[] }) {
                   </>
                 ))}
               </p>
-              <FormError />
-              <div class="form-actions">
-                <button type="submit" class="btn btn-primary">
-                  Add member
-                </button>
-              </div>
+              <FormFooter submitLabel="Add member" />
             </form>
           </details>
         ) : null}
@@ -193,12 +188,7 @@ function ApiKeysSection({ me, keys }: { me: Me; keys: ApiKeyRow[] }) {
                   ))}
                 </div>
               </fieldset>
-              <FormError />
-              <div class="form-actions">
-                <button type="submit" class="btn btn-primary">
-                  Create key
-                </button>
-              </div>
+              <FormFooter submitLabel="Create key" />
             </form>
           </details>
         ) : null}

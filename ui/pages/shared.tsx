@@ -114,6 +114,20 @@ export function FormError() {
   return <p class="form-error" data-error="" role="alert" hidden></p>;
 }
 
+/** The end of every create form: its error line, then the primary submit button. */
+export function FormFooter({ submitLabel }: { submitLabel: string }) {
+  return (
+    <>
+      <FormError />
+      <div class="form-actions">
+        <button type="submit" class="btn btn-primary">
+          {submitLabel}
+        </button>
+      </div>
+    </>
+  );
+}
+
 export function Forbidden({ message }: { message: string }) {
   return (
     <div class="notice notice-center" data-page="forbidden">

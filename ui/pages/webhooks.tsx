@@ -1,4 +1,4 @@
-import { can, EmptyState, FormError, PageHeader, StatusBadge, Time, type Me } from './shared';
+import { can, EmptyState, FormFooter, PageHeader, StatusBadge, Time, type Me } from './shared';
 
 export interface WebhookEndpoint {
   id: string;
@@ -126,12 +126,7 @@ function CreateEndpointForm({ eventTypes }: { eventTypes: WebhookEventType[] }) 
             ))}
           </div>
         </fieldset>
-        <FormError />
-        <div class="form-actions">
-          <button type="submit" class="btn btn-primary">
-            Create endpoint
-          </button>
-        </div>
+        <FormFooter submitLabel="Create endpoint" />
       </form>
     </details>
   );
