@@ -10,13 +10,12 @@ export async function seedDemoWebhookEndpoint(app: Hono<AppEnv>, apiKey: string,
   const existing = await app.request('/v1/webhook-endpoints', { headers });
   if (!existing.ok)
     throw new Error(`Could not list demo webhook endpoints: ${existing.status} ${await existing.text()}`);
-  const body = (await existing.json()) as unknown;
-  const list = Array.isArray(body) ? body : ((body as { endpoints?: unknown[] }).endpoints ?? []);
-  if (list.length > 0) return;
-  const types = (await (await app.request('/v1/webhook-event-types', { headers })).json()) as unknown;
-  const eventTypes = (Array.isArray(types) ? types : ((types as { eventTypes?: unknown[] }).eventTypes ?? []))
-    .map((t) => (typeof t === 'string' ? t : (t as { type: string }).type))
-    .filter((t) => t !== 'webhook.test');
+  const { endpoints } = (await existing.json()) as { endpoints: unknown[] };
+  if (endpoints.length > 0) return;
+  const types = await app.request('/v1/webhook-event-types', { headers });
+  const { eventTypes: catalog } = (await types.json()) as { eventTypes: { type: string }[] };
+  // Everything an integration would subscribe to; test events are sent to one endpoint on request.
+  const eventTypes = catalog.map((t) => t.type).filter((t) => t !== 'webhook.test');
   const created = await app.request('/v1/webhook-endpoints', {
     method: 'POST',
     headers,
