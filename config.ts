@@ -57,6 +57,25 @@ export interface Config {
     sendgridApiKey: string | undefined;
     from: string;
   };
+  /** Ad and analytics platforms: the real hosts in production mode, the sandbox emulators otherwise. */
+  adPlatforms: {
+    metaGraphUrl: string;
+    metaApiVersion: string;
+    googleAdsUrl: string;
+    googleAdsApiVersion: string;
+    ga4Url: string;
+    googleOAuthTokenUrl: string;
+  };
+  etl: {
+    /** Month-long children a backfill runs at once, per backfill. */
+    backfillConcurrency: number;
+  };
+  /** OpenAI or any compatible server; without a key, local deterministic fallbacks are used. */
+  openai: {
+    apiKey: string | undefined;
+    baseUrl: string | undefined;
+    chatModel: string;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -67,6 +86,10 @@ function intFrom(env: Env, name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return value;
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
 }
 
 function boolFrom(env: Env, name: string, fallback: boolean): boolean {
@@ -108,6 +131,8 @@ export function loadConfig(env: Env = process.env): Config {
   const devServerPort = intFrom(env, 'TEMPORAL_DEV_PORT', 7233);
   const devServerUiPort = intFrom(env, 'TEMPORAL_UI_PORT', 8233);
   const sandboxPort = intFrom(env, 'SANDBOX_PORT', 4010);
+  const sandboxUrl = (env.SANDBOX_URL ?? `http://127.0.0.1:${sandboxPort}`).replace(/\/$/, '');
+  const live = mode === 'production';
   const disableAfter = env.WEBHOOK_DISABLE_AFTER ?? '5d';
   const requestTimeout = env.WEBHOOK_TIMEOUT ?? '15s';
   durationToMs(disableAfter);
@@ -141,11 +166,28 @@ export function loadConfig(env: Env = process.env): Config {
     },
     sandbox: {
       port: sandboxPort,
-      url: (env.SANDBOX_URL ?? `http://127.0.0.1:${sandboxPort}`).replace(/\/$/, ''),
+      url: sandboxUrl,
     },
     email: {
       sendgridApiKey: env.SENDGRID_API_KEY || undefined,
       from: env.EMAIL_FROM ?? 'P11 Console <notifications@p11.local>',
+    },
+    adPlatforms: {
+      metaGraphUrl: trimSlash(env.META_GRAPH_URL ?? (live ? 'https://graph.facebook.com' : `${sandboxUrl}/meta`)),
+      metaApiVersion: env.META_API_VERSION ?? 'v24.0',
+      googleAdsUrl: trimSlash(env.GOOGLE_ADS_URL ?? (live ? 'https://googleads.googleapis.com' : `${sandboxUrl}/google-ads`)),
+      googleAdsApiVersion: env.GOOGLE_ADS_API_VERSION ?? 'v21',
+      ga4Url: trimSlash(env.GA4_URL ?? (live ? 'https://analyticsdata.googleapis.com' : `${sandboxUrl}/ga4`)),
+      googleOAuthTokenUrl:
+        env.GOOGLE_OAUTH_TOKEN_URL ?? (live ? 'https://oauth2.googleapis.com/token' : `${sandboxUrl}/google-oauth/token`),
+    },
+    etl: {
+      backfillConcurrency: Math.max(1, intFrom(env, 'ETL_BACKFILL_CONCURRENCY', 3)),
+    },
+    openai: {
+      apiKey: env.OPENAI_API_KEY || undefined,
+      baseUrl: env.OPENAI_BASE_URL || undefined,
+      chatModel: env.OPENAI_CHAT_MODEL ?? 'gpt-4o-mini',
     },
   };
 }

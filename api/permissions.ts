@@ -19,6 +19,9 @@ export const PERMISSIONS = [
   'webhooks:read',
   'webhooks:write',
   'approvals:write',
+  'data_lake:read',
+  'data_lake:write',
+  'analytics:read',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -27,7 +30,14 @@ export const API_KEY_SCOPES = PERMISSIONS.filter(
   (p) => !p.startsWith('members:') && !p.startsWith('api_keys:'),
 ) as Exclude<Permission, `members:${string}` | `api_keys:${string}`>[];
 
-const VIEWER: Permission[] = ['org:read', 'properties:read', 'workflows:read', 'webhooks:read'];
+const VIEWER: Permission[] = [
+  'org:read',
+  'properties:read',
+  'workflows:read',
+  'webhooks:read',
+  'data_lake:read',
+  'analytics:read',
+];
 const MANAGER: Permission[] = [...VIEWER, 'workflows:write', 'approvals:write', 'members:read'];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {

@@ -6,6 +6,13 @@
 export const TASK_QUEUES = {
   /** Platform work: webhook fan-out and delivery, notifications. */
   platform: 'p11-platform-v1',
+  /** Data Lake syncs (scheduled, manual) and CRM imports. */
+  etl: 'p11-etl-v1',
+  /**
+   * Backfill months: long, bulky and bursty. Their own queue (and Worker, with its own slots) so one client's
+   * three-year backfill never delays anyone's daily sync.
+   */
+  etlBackfill: 'p11-etl-backfill-v1',
 } as const;
 
 export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];

@@ -22,15 +22,26 @@ export interface RunningWorkers {
 }
 
 /**
- * One Worker per task queue. Today the platform queue carries every workflow; products with heavy or
- * bursty work (backfills, scrapes) get their own queue and Worker here so they cannot starve the others.
+ * Per-queue Worker options. Every Worker registers every workflow and activity (one bundle); what differs
+ * is the queue it polls and its slots, so a bursty queue cannot take the slots of the others.
+ */
+const WORKER_SLOTS: Record<string, { maxConcurrentActivityTaskExecutions?: number }> = {
+  [TASK_QUEUES.platform]: {},
+  [TASK_QUEUES.etl]: { maxConcurrentActivityTaskExecutions: 20 },
+  // Backfill pages are large upserts: a few at a time keeps the database responsive for everyone else.
+  [TASK_QUEUES.etlBackfill]: { maxConcurrentActivityTaskExecutions: 4 },
+};
+
+/**
+ * One Worker per task queue: platform work, ETL syncs, and backfills (their own queue so one client's
+ * three-year backfill never starves the others' daily syncs).
  */
 export async function startWorkers(options: {
   connection: NativeConnection;
   namespace: string;
   activities: object;
 }): Promise<RunningWorkers> {
-  const queues = [TASK_QUEUES.platform];
+  const queues = Object.keys(WORKER_SLOTS);
   const workers = await Promise.all(
     queues.map((taskQueue) =>
       Worker.create({
@@ -42,6 +53,7 @@ export async function startWorkers(options: {
         interceptors: { workflowModules: [WORKFLOW_INTERCEPTORS_PATH] },
         // Graceful shutdown: activities get this long to finish before they are cancelled.
         shutdownGraceTime: '10s',
+        ...WORKER_SLOTS[taskQueue],
       }),
     ),
   );

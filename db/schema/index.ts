@@ -5,3 +5,5 @@ export * from './api-keys';
 export * from './audit-log';
 export * from './webhooks';
 export * from './notifications';
+export * from './data-lake';
+export * from './leads';
