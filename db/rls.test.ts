@@ -10,8 +10,15 @@ import { createTestDatabase } from '../test/database';
 import type { Database, DatabaseHandle, Queryable } from './client';
 import { createOrganization } from './organizations';
 import {
+  adCampaigns,
+  adConnections,
+  adSyncRuns,
   apiKeys,
   auditLog,
+  crmImports,
+  factLeads,
+  factMarketingPerformance,
+  factWebTraffic,
   notifications,
   properties,
   sessions,
@@ -20,6 +27,9 @@ import {
   webhookDeliveries,
   webhookEndpoints,
   webhookEvents,
+  rawGa4,
+  rawGoogleAds,
+  rawMetaAds,
 } from './schema';
 import { withTenant } from './tenancy';
 
@@ -105,6 +115,67 @@ async function seedOrg(name: string) {
     await tx
       .insert(notifications)
       .values({ orgId, kind: 'test', title: 'Hello', body: 'World', dedupeKey: `n-${tag}` });
+    const [connection] = await tx
+      .insert(adConnections)
+      .values({
+        orgId,
+        channel: 'meta',
+        name: 'Meta',
+        accountId: tag,
+        credentialsCiphertext: 'v1:x:y:z',
+        timezone: 'America/Chicago',
+        lookbackDays: 28,
+      })
+      .returning({ id: adConnections.id });
+    const connectionId = connection!.id;
+    await tx.insert(adCampaigns).values({ orgId, connectionId, campaignId: 'c1', name: 'Campaign' });
+    const [run] = await tx
+      .insert(adSyncRuns)
+      .values({
+        orgId,
+        connectionId,
+        workflowId: `etl/${tag}`,
+        runId: tag,
+        trigger: 'manual',
+        rangeStart: '2026-01-01',
+        rangeEnd: '2026-01-02',
+      })
+      .returning({ id: adSyncRuns.id });
+    for (const raw of [rawMetaAds, rawGoogleAds, rawGa4]) {
+      await tx.insert(raw).values({ orgId, connectionId, syncRunId: run!.id, pageIndex: 0, requestParams: {}, data: [] });
+    }
+    await tx.insert(factMarketingPerformance).values({
+      orgId,
+      date: '2026-01-01',
+      channelId: 'meta',
+      accountId: tag,
+      campaignId: 'c1',
+      campaignName: 'Campaign',
+      rawSource: 'test',
+    });
+    await tx.insert(factWebTraffic).values({
+      orgId,
+      date: '2026-01-01',
+      accountId: tag,
+      sessionSource: 'google',
+      channelGroup: 'Organic Search',
+      rawSource: 'test',
+    });
+    await tx.insert(factLeads).values({
+      orgId,
+      source: 'test',
+      externalId: tag,
+      contactCiphertext: 'v1:x:y:z',
+      receivedAt: new Date(),
+    });
+    await tx.insert(crmImports).values({
+      orgId,
+      filename: 'leads.csv',
+      fileSha256: tag,
+      content: 'a,b',
+      workflowId: `etl/${tag}/crm`,
+      createdBy: 'test',
+    });
   });
   return { orgId, propertyId: created.propertyIds[0]! };
 }
@@ -271,6 +342,18 @@ describe('as the app role for org A', () => {
     const [b] = rowsOf(await db.execute(sql`select name from properties where org_id = ${orgB}`));
     expect(b!.name).toBe('RLS B property');
     expect(await countRows(db, 'api_keys', orgB)).toBe(1);
+  });
+});
+
+describe('views over tenant tables', () => {
+  it('fact_marketing_daily runs with the caller\'s rights, so the facts\' RLS applies through it', async () => {
+    expect(await countRows(db, 'fact_marketing_daily', orgB)).toBe(1);
+    const [seesB, seesAll] = await withTenant(db, orgA, async (tx) => [
+      await countRows(tx, 'fact_marketing_daily', orgB),
+      await countRows(tx, 'fact_marketing_daily'),
+    ]);
+    expect(seesB).toBe(0);
+    expect(seesAll).toBe(1);
   });
 });
 
