@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Role } from '../db/schema';
 import type { Encryptor } from '../lib/crypto';
+import type { SqlWriter } from './analytics/llm-sql';
 import { forbidden, unauthorized } from './errors';
 import type { Permission } from './permissions';
 
@@ -21,6 +22,11 @@ export interface AppDeps {
   encryptor: Encryptor;
   /** Clock, injectable for tests (session expiry, secret rotation windows). */
   now?: () => Date;
+  /**
+   * Writes SQL for /v1/analytics/ask. Absent: built from config.openai (none without a key); null: no model,
+   * the offline parser answers. Tests inject writers that return adversarial SQL.
+   */
+  sqlWriter?: SqlWriter | null;
 }
 
 export type Principal =
