@@ -5,14 +5,32 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
+import { createAdWorldControl, createAdWorldState } from './ad-world';
+import { createGa4Emulator } from './ga4';
+import { createGoogleAdsEmulator } from './google-ads';
+import { createGoogleOAuthEmulator } from './google-oauth';
+import { createMetaAdsEmulator } from './meta-ads';
 import { createSendGridEmulator } from './sendgrid';
 import { createWebhookReceiver } from './webhook-receiver';
 
 export function createSandboxApp() {
+  // The ad platforms' synthetic world: clock, revisions and pending errors belong to this app instance only.
+  const adWorld = createAdWorldState();
   return new Hono()
-    .get('/', (c) => c.json({ sandbox: 'p11-console', services: ['/sendgrid', '/receivers'] }))
+    .get('/', (c) =>
+      c.json({
+        sandbox: 'p11-console',
+        services: ['/sendgrid', '/receivers'],
+        adPlatforms: ['/meta', '/google-ads', '/google-oauth', '/ga4', '/_world'],
+      }),
+    )
     .route('/sendgrid', createSendGridEmulator())
-    .route('/receivers', createWebhookReceiver());
+    .route('/receivers', createWebhookReceiver())
+    .route('/meta', createMetaAdsEmulator(adWorld))
+    .route('/google-oauth', createGoogleOAuthEmulator(adWorld))
+    .route('/google-ads', createGoogleAdsEmulator(adWorld))
+    .route('/ga4', createGa4Emulator(adWorld))
+    .route('/_world', createAdWorldControl(adWorld));
 }
 
 export interface SandboxOptions {
