@@ -5,9 +5,11 @@ import { authMiddleware } from './auth';
 import type { AppDeps, AppEnv } from './context';
 import { ApiError, errorBody, handleError } from './errors';
 import { rateLimit } from './rate-limit';
+import { createAnalyticsRoutes } from './routes/analytics';
 import { createApiKeyRoutes } from './routes/api-keys';
 import { createAuditLogRoutes } from './routes/audit-log';
 import { createAuthRoutes, createMeRoutes } from './routes/auth';
+import { createDataLakeRoutes } from './routes/data-lake';
 import { createHealthRoutes } from './routes/health';
 import { createMemberRoutes } from './routes/members';
 import { createOrgRoutes } from './routes/org';
@@ -58,6 +60,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   //   createAdminUi(deps, app);                     // ui/admin.tsx, serves /admin (does its own session check)
   // Every route with a path parameter is walked by api/tenancy.test.ts: add the parameter's org-B record there.
   app.route('/v1', createWebhookRoutes(deps));
+  app.route(
+    '/v1/data-lake',
+    createDataLakeRoutes(deps, {
+      taskQueue: deps.etlTaskQueues?.etl,
+      backfillTaskQueue: deps.etlTaskQueues?.etlBackfill,
+    }),
+  );
+  app.route('/v1/analytics', createAnalyticsRoutes(deps));
   app.route('/admin', createAdminUi(deps, app));
 
   return app;

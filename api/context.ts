@@ -27,6 +27,8 @@ export interface AppDeps {
    * the offline parser answers. Tests inject writers that return adversarial SQL.
    */
   sqlWriter?: SqlWriter | null;
+  /** Task queues the Data Lake routes start workflows on; tests use their own so files never share workers. */
+  etlTaskQueues?: { etl: string; etlBackfill: string };
 }
 
 export type Principal =

@@ -88,12 +88,61 @@ const B_RECORDS: Record<string, (ctx: WalkContext) => string | Promise<string>> 
     });
     return deliveryId;
   },
+  connectionId: async ({ t }) => orgBConnectionId(t),
+  campaignId: async ({ t }) => {
+    const { adCampaigns } = await import('../db/schema');
+    await t.deps.db
+      .insert(adCampaigns)
+      .values({ orgId: t.orgB.id, connectionId: await orgBConnectionId(t), campaignId: 'b-campaign-1', name: 'B' });
+    return 'b-campaign-1';
+  },
+  importId: async ({ t }) => {
+    const { crmImports } = await import('../db/schema');
+    const [row] = await t.deps.db
+      .insert(crmImports)
+      .values({
+        orgId: t.orgB.id,
+        filename: 'b.csv',
+        fileSha256: 'b'.repeat(64),
+        content: 'Name,Email,Date\n',
+        workflowId: `etl/${t.orgB.id}/crm-import/bbbbbbbbbbbbbbbb`,
+        createdBy: 'test',
+      })
+      .returning({ id: crmImports.id });
+    return row!.id;
+  },
 };
+
+let bConnection: Promise<string> | undefined;
+/** One ad connection of org B, shared by the connection and campaign parameters. */
+function orgBConnectionId(t: TestApp): Promise<string> {
+  bConnection ??= (async () => {
+    const { adConnections } = await import('../db/schema');
+    const [row] = await t.deps.db
+      .insert(adConnections)
+      .values({
+        orgId: t.orgB.id,
+        channel: 'meta',
+        name: 'Org B Meta',
+        accountId: '1001009',
+        credentialsCiphertext: t.deps.encryptor.encrypt('{"accessToken":"sandbox-b"}'),
+        timezone: 'UTC',
+        lookbackDays: 28,
+      })
+      .returning({ id: adConnections.id });
+    return row!.id;
+  })();
+  return bConnection;
+}
 
 /** Valid bodies for mutations, so validation passes and the request reaches the tenancy check. */
 const SAMPLE_BODIES: Record<string, unknown> = {
   'PATCH /v1/properties/:propertyId': { name: 'Renamed by org A' },
   'PATCH /v1/members/:membershipId': { role: 'admin' },
+  'PATCH /v1/data-lake/connections/:connectionId': { name: 'Renamed by org A' },
+  'POST /v1/data-lake/connections/:connectionId/sync': {},
+  'POST /v1/data-lake/connections/:connectionId/backfill': { start: '2026-01-01' },
+  'PUT /v1/data-lake/connections/:connectionId/campaigns/:campaignId': { propertyId: null },
 };
 
 /** Public routes: no caller, so no tenant to confuse. */

@@ -33,6 +33,11 @@ export interface StartOnceOptions<W extends Workflow> {
   labels: WorkflowLabels;
   /** One line for people: shown as the memo and as the run's summary in the Web UI. */
   summary: string;
+  /**
+   * REJECT_DUPLICATE (default): the business key runs once, ever. ALLOW_DUPLICATE: a new run may start once the
+   * previous one closed (re-running a sync of the same range), while a running one is still returned as is.
+   */
+  reusePolicy?: 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE';
 }
 
 export interface StartOnceResult {
@@ -55,7 +60,7 @@ export async function startWorkflowOnce<W extends Workflow>(
     workflowId: options.workflowId,
     taskQueue: options.taskQueue,
     args: options.args,
-    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    workflowIdReusePolicy: options.reusePolicy ?? 'REJECT_DUPLICATE',
     typedSearchAttributes: searchAttributePairs(options.labels),
     memo: { summary: options.summary },
     staticSummary: options.summary,

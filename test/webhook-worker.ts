@@ -8,11 +8,13 @@ import { inject } from 'vitest';
 import { createPlatformActivities, type PlatformActivities } from '../activities';
 import type { WebhookPolicy } from '../activities/webhooks';
 import type { DatabaseHandle } from '../db/client';
+import { createAdPlatformClients } from '../integrations/ad-platform-clients';
 import { createSendGridEmailSender } from '../integrations/email';
 import { createFetchWebhookSender } from '../integrations/webhook-sender';
 import type { Encryptor } from '../lib/crypto';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
 import { createTestDatabase } from './database';
+import { sandboxEndpoints } from './etl-worker';
 
 export interface WebhookWorkerOptions {
   /** Unique per test file, so files running in parallel never take each other's tasks. */
@@ -52,6 +54,7 @@ export async function startWebhookWorker(options: WebhookWorkerOptions): Promise
       from: options.emailFrom ?? 'p11@example.test',
     }),
     policy: options.policy,
+    adClients: createAdPlatformClients(sandboxEndpoints(sandbox.url)),
     now: options.now,
   });
   const worker = await Worker.create({

@@ -12,6 +12,7 @@ import { createRateLimiter, createSignInLimiter } from '../api/rate-limit';
 import { connectTemporal } from '../temporal/client';
 import { createFetchWebhookSender } from '../integrations/webhook-sender';
 import { createSendGridEmailSender } from '../integrations/email';
+import { createAdPlatformClients } from '../integrations/ad-platform-clients';
 import type { AppDeps } from '../api/context';
 import { durationToMs } from '../lib/duration';
 
@@ -75,6 +76,8 @@ export function buildActivityDependencies(shared: SharedDependencies) {
       from: config.email.from,
     }),
     policy: config.webhooks,
+    // The same SDK clients talk to the real platforms or the sandbox emulators: config.adPlatforms decides.
+    adClients: createAdPlatformClients(config.adPlatforms),
   };
 }
 

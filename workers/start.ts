@@ -14,7 +14,7 @@ import { startSandbox } from '../sandbox/server';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { buildActivityDependencies, buildApiDependencies, buildShared, connectWorkerConnection } from './dependencies';
 import { installWorkerRuntime, startWorkers } from './run-workers';
-import { seedDemoWebhookEndpoint } from './demo';
+import { seedDemoDataLake, seedDemoWebhookEndpoint } from './demo';
 
 const started = Date.now();
 const config = loadConfig();
@@ -71,7 +71,11 @@ async function main() {
   cleanups.push(() => server.close());
 
   const demo = config.mode === 'sandbox' ? await seedDemo(shared.database.db, config.dataDir) : null;
-  if (demo) await seedDemoWebhookEndpoint(app, demo.apiKey, `${config.sandbox.url}/receivers/demo`);
+  if (demo) {
+    await seedDemoWebhookEndpoint(app, demo.apiKey, `${config.sandbox.url}/receivers/demo`);
+    // Sandbox ad accounts with schedules, and a 90-day backfill so the dashboard has data on first open.
+    await seedDemoDataLake(app, demo.apiKey, { reserveId: demo.propertyIds[0]!, harborId: demo.propertyIds[1]! });
+  }
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`

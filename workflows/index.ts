@@ -1,2 +1,3 @@
 /** Every workflow the platform workers run (the bundle's entry point). Exported names are workflow types. */
 export { webhookDeliveryWorkflow, webhookEventWorkflow } from './webhooks';
+export { adBackfillWorkflow, adSyncWorkflow, crmImportWorkflow } from './data-lake';
