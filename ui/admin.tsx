@@ -7,9 +7,29 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import { DateTime } from 'luxon';
 import type { AppDeps } from '../api/context';
 import { workflowUiUrl } from '../temporal/client';
 import { Bare, Shell, type AssetUrls, type NavKey } from './layout';
+import {
+  AnalyticsPage,
+  INTERVALS,
+  METRICS,
+  type AnalyticsResponse,
+  type DashboardFilters,
+  type Interval,
+} from './pages/analytics';
+import { DataLakePage } from './pages/data-lake';
+import type {
+  CampaignView,
+  ConnectionView,
+  ImportView,
+  ScheduleView,
+  SyncRunView,
+  WorkflowDetail,
+} from './pages/data-lake-common';
+import { ConnectionPage } from './pages/data-lake-connection';
+import { ImportPage } from './pages/data-lake-import';
 import { DeliveryPage, type DeliveryDetail, type WebhookAttempt } from './pages/delivery';
 import { ErrorNotice, Forbidden, NotFound, type Me } from './pages/shared';
 import { SettingsPage, type ApiKeyRow, type Member } from './pages/settings';
@@ -24,10 +44,15 @@ export interface InProcessApi {
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
-const ASSET_TYPES: Record<string, string> = {
-  'admin.css': 'text/css; charset=utf-8',
-  'admin.js': 'text/javascript; charset=utf-8',
-  'favicon.svg': 'image/svg+xml',
+const JS = 'text/javascript; charset=utf-8';
+
+/** Served files: ours from ui/assets, libraries straight from node_modules (no build step, no CDN). */
+const ASSET_FILES: Record<string, { url: URL; type: string }> = {
+  'admin.css': { url: new URL('./assets/admin.css', import.meta.url), type: 'text/css; charset=utf-8' },
+  'admin.js': { url: new URL('./assets/admin.js', import.meta.url), type: JS },
+  'favicon.svg': { url: new URL('./assets/favicon.svg', import.meta.url), type: 'image/svg+xml' },
+  'analytics.js': { url: new URL('./assets/analytics.js', import.meta.url), type: JS },
+  'chart.umd.min.js': { url: new URL('../node_modules/chart.js/dist/chart.umd.min.js', import.meta.url), type: JS },
 };
 
 interface Asset {
@@ -40,8 +65,11 @@ interface Asset {
 /** Read once at start-up: the files are small, and a content hash in the URL lets browsers cache them forever. */
 function loadAssets(): Map<string, Asset> {
   const assets = new Map<string, Asset>();
-  for (const [name, type] of Object.entries(ASSET_TYPES)) {
-    const body = readFileSync(new URL(`./assets/${name}`, import.meta.url));
+  for (const [name, { url, type }] of Object.entries(ASSET_FILES)) {
+    let body = readFileSync(url);
+    // The library's source map is not served, so do not point browsers at it.
+    if (name.endsWith('.min.js'))
+      body = Buffer.from(body.toString('utf8').replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
     const version = createHash('sha256').update(body).digest('hex').slice(0, 12);
     assets.set(name, { body: new Uint8Array(body), type, etag: `"${version}"`, version });
   }
@@ -117,20 +145,35 @@ interface PageResult {
   title: string;
   active: NavKey | null;
   body: Html;
+  /** Extra asset names (scripts) the page loads after admin.js. */
+  scripts?: string[];
 }
 
-type Load = <T>(path: string) => Promise<T>;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** Workflow ids the console starts are printable and short; anything else in ?watch= is ignored. */
+const WATCH_PARAM = /^[\x21-\x7e]{1,300}$/;
+
+/** GET a path of the API, or POST it a JSON body. */
+type Load = <T>(path: string, body?: unknown) => Promise<T>;
 
 export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
   const assets = loadAssets();
   const assetUrl = (name: string) => `/admin/assets/${name}?v=${assets.get(name)!.version}`;
   const assetUrls: AssetUrls = { css: assetUrl('admin.css'), js: assetUrl('admin.js'), icon: assetUrl('favicon.svg') };
+  const uiLink = (workflowId: string) =>
+    workflowUiUrl(deps.config.temporal.uiUrl, deps.config.temporal.namespace, workflowId);
 
   /** Calls the JSON API as the browser: its cookie, nothing else, so permissions are the API's own. */
-  async function load<T>(c: Context, path: string): Promise<T> {
-    const res = await api.request(path, {
-      headers: { cookie: c.req.header('cookie') ?? '', accept: 'application/json' },
-    });
+  async function load<T>(c: Context, path: string, json?: unknown): Promise<T> {
+    const headers: Record<string, string> = { cookie: c.req.header('cookie') ?? '', accept: 'application/json' };
+    const init: RequestInit = { headers };
+    if (json !== undefined) {
+      // A JSON body is not a "simple" request, so the API's CSRF check passes it without an Origin.
+      init.method = 'POST';
+      headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(json);
+    }
+    const res = await api.request(path, init);
     const text = await res.text();
     let body: unknown = null;
     try {
@@ -164,10 +207,15 @@ export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
       let me: Me | undefined;
       try {
         me = await load<Me>(c, '/v1/me');
-        const result = await handler(c, me, (path) => load(c, path));
+        const result = await handler(c, me, (path, body) => load(c, path, body));
         return await html(
           c,
-          <Shell me={me} title={result.title} active={result.active} assets={assetUrls}>
+          <Shell
+            me={me}
+            title={result.title}
+            active={result.active}
+            assets={result.scripts ? { ...assetUrls, scripts: result.scripts.map(assetUrl) } : assetUrls}
+          >
             {result.body}
           </Shell>,
         );
@@ -322,6 +370,131 @@ export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
           body: (
             <DeliveryPage me={me} delivery={{ ...delivery, attempts, endpointUrl }} temporalUiUrl={temporalUiUrl} />
           ),
+        };
+      }),
+    )
+
+    .get(
+      '/data-lake',
+      page(async (_c, me, get) => {
+        const [connections, imports] = await Promise.all([
+          get('/v1/data-lake/connections').then((b) => listFrom<ConnectionView>(b, 'connections')),
+          get('/v1/data-lake/imports').then((b) => listFrom<ImportView>(b, 'imports')),
+        ]);
+        return {
+          title: 'Data Lake',
+          active: 'product:data-lake',
+          body: <DataLakePage me={me} connections={connections} imports={imports} />,
+        };
+      }),
+    )
+
+    .get(
+      '/data-lake/connections/:connectionId',
+      page(async (c, me, get) => {
+        const id = c.req.param('connectionId') ?? '';
+        if (!UUID.test(id)) throw new ApiFailure(404, 'not_found', 'Connection not found');
+        const base = `/v1/data-lake/connections/${encodeURIComponent(id)}`;
+        const unmappedOnly = c.req.query('unmapped') !== undefined;
+        const watchParam = c.req.query('watch');
+        const watchId = watchParam && WATCH_PARAM.test(watchParam) ? watchParam : null;
+        const describe = (workflowId: string) =>
+          get(`/v1/workflows/${encodeURIComponent(workflowId)}`).then(
+            (b) => objectFrom<WorkflowDetail>(b, 'workflow'),
+            (err: unknown) => {
+              // A run that is gone (or never was) just leaves the progress panel out.
+              if (err instanceof ApiFailure && err.status === 404) return null;
+              throw err;
+            },
+          );
+        const [detail, campaigns, watched] = await Promise.all([
+          get<{ connection: ConnectionView; runs?: SyncRunView[]; schedules?: ScheduleView[] }>(base),
+          get(`${base}/campaigns${unmappedOnly ? '?unmapped=true' : ''}`).then((b) =>
+            listFrom<CampaignView>(b, 'campaigns'),
+          ),
+          watchId ? describe(watchId) : null,
+        ]);
+        const connection = objectFrom<ConnectionView>(detail, 'connection');
+        let watch = watched;
+        if (!watchId) {
+          // Without ?watch=, follow whatever is running for this connection: a backfill month's run id is
+          // "<backfill workflow id>/<month>", so its parent (the backfill, with the month progress) is watched.
+          const running = (detail.runs ?? []).find((r) => r.status === 'running');
+          if (running) {
+            const parent = running.trigger === 'backfill' ? running.workflowId.replace(/\/[^/]+$/, '') : null;
+            const found = (parent ? await describe(parent) : null) ?? (await describe(running.workflowId));
+            watch = found && found.status === 'RUNNING' ? found : null;
+          }
+        }
+        return {
+          title: connection.name,
+          active: 'product:data-lake',
+          body: (
+            <ConnectionPage
+              me={me}
+              connection={connection}
+              runs={detail.runs ?? []}
+              schedules={detail.schedules ?? []}
+              campaigns={campaigns}
+              unmappedOnly={unmappedOnly}
+              watch={watch}
+              uiLink={uiLink}
+            />
+          ),
+        };
+      }),
+    )
+
+    .get(
+      '/data-lake/imports/:importId',
+      page(async (c, _me, get) => {
+        const id = c.req.param('importId') ?? '';
+        if (!UUID.test(id)) throw new ApiFailure(404, 'not_found', 'Import not found');
+        const record = objectFrom<ImportView>(await get(`/v1/data-lake/imports/${encodeURIComponent(id)}`), 'import');
+        return {
+          title: `Import ${record.filename}`,
+          active: 'product:data-lake',
+          body: <ImportPage record={record} temporalUiUrl={uiLink(record.workflowId)} />,
+        };
+      }),
+    )
+
+    .get(
+      '/analytics',
+      page(async (c, me, call) => {
+        const q = c.req.query();
+        // The session's property (the switcher): a session switched to one property may read only that one.
+        const propertyId = me.propertyId;
+        // "Last 30 days" ends today in the chosen property's time zone (the first property's for all of them).
+        const zone = me.properties.find((p) => p.id === propertyId)?.timezone ?? me.properties[0]?.timezone ?? 'UTC';
+        const today = DateTime.now().setZone(zone);
+        const filters: DashboardFilters = {
+          propertyId,
+          start: q.start && DATE.test(q.start) ? q.start : today.minus({ days: 29 }).toISODate()!,
+          end: q.end && DATE.test(q.end) ? q.end : today.toISODate()!,
+          interval: INTERVALS.includes(q.interval as Interval) ? (q.interval as Interval) : 'day',
+          metric: q.metric === 'spend' ? 'spend' : 'leads',
+        };
+        let result: AnalyticsResponse | null = null;
+        let error: string | null = null;
+        try {
+          result = await call<AnalyticsResponse>('/v1/analytics/query', {
+            propertyIds: propertyId ? [propertyId] : [],
+            dateRange: { start: filters.start, end: filters.end },
+            interval: filters.interval,
+            metrics: [...METRICS],
+            groupBy: 'channel',
+          });
+        } catch (err) {
+          // A range the API refuses (end before start, too long) is shown above the filters, not as an error page.
+          if (!(err instanceof ApiFailure) || err.status !== 400) throw err;
+          error = err.message;
+        }
+        return {
+          title: 'MultiChannel BI',
+          active: 'product:multichannel-bi',
+          body: <AnalyticsPage me={me} filters={filters} result={result} error={error} />,
+          scripts: ['chart.umd.min.js', 'analytics.js'],
         };
       }),
     )

@@ -1,5 +1,5 @@
 import type { Child } from 'hono/jsx';
-import { enabledProductsInOrder, PRODUCTS } from './products';
+import { enabledProductsInOrder, productHref, PRODUCTS } from './products';
 import { can, type Me } from './pages/shared';
 
 /** Versioned asset URLs (content hashes), so the browser may cache them forever. */
@@ -7,6 +7,8 @@ export interface AssetUrls {
   css: string;
   js: string;
   icon: string;
+  /** Extra scripts a page needs (charts), loaded after admin.js in this order. */
+  scripts?: string[];
 }
 
 export type NavKey = 'workflows' | 'webhooks' | 'settings' | `product:${string}`;
@@ -21,6 +23,9 @@ export function Document({ title, assets, children }: { title: string; assets: A
         <link rel="icon" type="image/svg+xml" href={assets.icon} />
         <link rel="stylesheet" href={assets.css} />
         <script src={assets.js} defer></script>
+        {(assets.scripts ?? []).map((src) => (
+          <script src={src} defer></script>
+        ))}
       </head>
       {children}
     </html>
@@ -86,11 +91,7 @@ export function Shell(props: { me: Me; title: string; active: NavKey | null; ass
           <nav class="nav" aria-label="Products" data-products="">
             {products.length === 0 ? <p class="nav-empty">No products enabled</p> : null}
             {products.map((id) => (
-              <NavLink
-                href={`/admin/workflows?product=${encodeURIComponent(id)}`}
-                active={active === `product:${id}`}
-                title={PRODUCTS[id].description}
-              >
+              <NavLink href={productHref(id)} active={active === `product:${id}`} title={PRODUCTS[id].description}>
                 {PRODUCTS[id].label}
               </NavLink>
             ))}

@@ -20,6 +20,17 @@ export const PRODUCTS: Record<ProductId, ProductInfo> = {
   churnsignal: { label: 'ChurnSignal', description: 'Resident churn-risk scoring' },
 };
 
+/** Products with their own console pages; the others link to their runs on the Workflows page. */
+const PRODUCT_PAGES: Partial<Record<ProductId, string>> = {
+  'data-lake': '/admin/data-lake',
+  'multichannel-bi': '/admin/analytics',
+};
+
+/** Where a product's sidebar link goes. */
+export function productHref(id: ProductId): string {
+  return PRODUCT_PAGES[id] ?? `/admin/workflows?product=${encodeURIComponent(id)}`;
+}
+
 /** Platform workflows carry these `Product` values; they are not sellable products but still need a name. */
 const PLATFORM_LABELS: Record<string, string> = {
   webhooks: 'Webhooks',

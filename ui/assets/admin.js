@@ -108,6 +108,16 @@
     var data = result.data || {};
     if (spec === 'reload') return location.reload();
     if (spec.indexOf('redirect:') === 0) return location.assign(spec.slice('redirect:'.length));
+    if (spec.indexOf('redirect-to:') === 0) {
+      // "{path.in.answer}" placeholders are filled from the API's answer, URL-encoded.
+      var missing = false;
+      var target = spec.slice('redirect-to:'.length).replace(/\{([\w.]+)\}/g, function (_, path) {
+        var value = pick(data, path);
+        if (value === undefined || value === null) missing = true;
+        return encodeURIComponent(String(value));
+      });
+      return missing ? location.reload() : location.assign(target);
+    }
     if (spec.indexOf('reveal:') === 0) {
       var field = spec.slice('reveal:'.length);
       var value = pick(data, field);
@@ -134,24 +144,99 @@
     location.reload();
   }
 
-  /** A form's fields as a JSON object: data-array checkboxes become arrays, empty data-optional fields are left out. */
+  /** A field's value: data-number as a number, an empty data-null-empty as null, passwords untrimmed. */
+  function fieldValue(field) {
+    if (field.hasAttribute('data-null-empty') && field.value === '') return null;
+    if (field.hasAttribute('data-number')) return field.value.trim() === '' ? null : Number(field.value);
+    return field.type === 'password' ? field.value : field.value.trim();
+  }
+
+  /** Sets `a.b.c` as nested objects, so `credentials.accessToken` becomes { credentials: { accessToken } }. */
+  function setPath(body, name, value) {
+    var keys = name.split('.');
+    var target = body;
+    for (var i = 0; i < keys.length - 1; i++) {
+      if (!target[keys[i]] || typeof target[keys[i]] !== 'object') target[keys[i]] = {};
+      target = target[keys[i]];
+    }
+    target[keys[keys.length - 1]] = value;
+  }
+
+  /**
+   * A form's fields as a JSON object: data-array checkboxes become arrays, empty data-optional fields are left
+   * out, disabled fields (another channel's credentials) are skipped, and each data-rows container becomes an
+   * array of objects keyed by its rows' data-key fields (rows left blank are dropped).
+   */
   function formBody(form) {
     var body = {};
     $all('input[name], select[name], textarea[name]', form).forEach(function (field) {
       var name = field.name;
+      if (field.matches(':disabled') || field.type === 'file') return;
       if (field.hasAttribute('data-array')) {
         if (!Array.isArray(body[name])) body[name] = [];
         if (field.checked) body[name].push(field.value);
         return;
       }
       if (field.type === 'checkbox') {
-        body[name] = field.checked;
+        setPath(body, name, field.checked);
         return;
       }
       if (field.hasAttribute('data-optional') && field.value.trim() === '') return;
-      body[name] = field.type === 'password' ? field.value : field.value.trim();
+      setPath(body, name, fieldValue(field));
+    });
+    $all('[data-rows]', form).forEach(function (container) {
+      var rows = [];
+      $all('[data-row]', container).forEach(function (row) {
+        var item = {};
+        var blank = true;
+        $all('[data-key]', row).forEach(function (field) {
+          item[field.getAttribute('data-key')] = fieldValue(field);
+          if (field.tagName === 'INPUT' && field.value.trim() !== '') blank = false;
+        });
+        if (!blank) rows.push(item);
+      });
+      setPath(body, container.getAttribute('data-rows'), rows);
     });
     return body;
+  }
+
+  /** A file-upload form as multipart/form-data (the browser sets the boundary); empty optional fields left out. */
+  function formData(form) {
+    var data = new FormData();
+    $all('input[name], select[name], textarea[name]', form).forEach(function (field) {
+      if (field.matches(':disabled')) return;
+      if (field.type === 'file') {
+        if (field.files && field.files[0]) data.append(field.name, field.files[0], field.files[0].name);
+        return;
+      }
+      if (field.value === '') return;
+      data.append(field.name, field.value);
+    });
+    return data;
+  }
+
+  function upload(url, data) {
+    return fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { accept: 'application/json' },
+      body: data,
+    }).then(
+      function (res) {
+        return res.text().then(function (text) {
+          var parsed = null;
+          try {
+            parsed = text ? JSON.parse(text) : null;
+          } catch (e) {
+            parsed = null;
+          }
+          return { ok: res.ok, status: res.status, data: parsed };
+        });
+      },
+      function () {
+        return { ok: false, status: 0, data: null };
+      },
+    );
   }
 
   function showError(container, message) {
@@ -177,14 +262,15 @@
     var errorEl = $('[data-error]', form);
     if (errorEl) errorEl.hidden = true;
     if (submit) submit.disabled = true;
-    api(form.getAttribute('data-method') || 'POST', form.getAttribute('data-url'), formBody(form)).then(
-      function (result) {
-        if (submit) submit.disabled = false;
-        if (result.ok) return then(form, result);
-        if (result.status === 401 && !isSignIn(form)) return goToSignIn();
-        showError(form, errorMessage(result));
-      },
-    );
+    var request = form.hasAttribute('data-multipart')
+      ? upload(form.getAttribute('data-url'), formData(form))
+      : api(form.getAttribute('data-method') || 'POST', form.getAttribute('data-url'), formBody(form));
+    request.then(function (result) {
+      if (submit) submit.disabled = false;
+      if (result.ok) return then(form, result);
+      if (result.status === 401 && !isSignIn(form)) return goToSignIn();
+      showError(form, errorMessage(result));
+    });
   });
 
   document.addEventListener('click', function (event) {
@@ -208,6 +294,27 @@
         if (result.status === 401) return goToSignIn();
         showError(null, errorMessage(result));
       });
+      return;
+    }
+
+    var addRow = target.closest('[data-add-row]');
+    if (addRow) {
+      var list = addRow.getAttribute('data-add-row');
+      var scope = addRow.closest('form') || document;
+      var template = $('template[data-row-template="' + list + '"]', scope);
+      var rows = $('[data-rows="' + list + '"]', scope);
+      if (template && rows) {
+        rows.appendChild(template.content.cloneNode(true));
+        var inputs = $all('[data-row]:last-child input', rows);
+        if (inputs[0]) inputs[0].focus();
+      }
+      return;
+    }
+
+    var removeRow = target.closest('[data-remove-row]');
+    if (removeRow) {
+      var rowEl = removeRow.closest('[data-row]');
+      if (rowEl) rowEl.remove();
       return;
     }
 
@@ -262,10 +369,16 @@
       return;
     }
 
+    if (el.hasAttribute('data-channel-select')) {
+      showChannel(el);
+      return;
+    }
+
     if (el.hasAttribute('data-api-change')) {
-      var previous = el.getAttribute('data-previous') || el.defaultValue;
+      var previous = el.getAttribute('data-previous');
+      if (previous === null) previous = el.defaultValue;
       var body = {};
-      body[el.getAttribute('data-field')] = el.value;
+      body[el.getAttribute('data-field')] = fieldValue(el);
       el.disabled = true;
       api(el.getAttribute('data-method') || 'PATCH', el.getAttribute('data-url'), body).then(function (result) {
         el.disabled = false;
@@ -291,6 +404,99 @@
       scheduleRefresh(el);
     }
   });
+
+  /** Shows the chosen channel's credential fields (the others disabled, so they are not sent) and its defaults. */
+  function showChannel(select) {
+    var form = select.form;
+    if (!form) return;
+    var channel = select.value;
+    $all('[data-channel-fields]', form).forEach(function (fieldset) {
+      var active = fieldset.getAttribute('data-channel-fields') === channel;
+      fieldset.disabled = !active;
+      fieldset.hidden = !active;
+    });
+    var option = select.selectedOptions[0];
+    if (!option) return;
+    var label = $('[data-account-label]:not(option)', form);
+    if (label) label.textContent = option.getAttribute('data-account-label');
+    var lookback = $('[data-lookback-input]', form);
+    if (lookback) lookback.value = option.getAttribute('data-lookback');
+  }
+
+  var TONES = { running: 'info', completed: 'success', failed: 'danger', timed_out: 'danger', terminated: 'danger' };
+
+  /**
+   * A running sync or backfill: polls GET /v1/workflows/:id every data-poll ms and renders progress.percent
+   * (with months done/total), until the run closes; then the page reloads to list its runs.
+   */
+  function pollProgress(panel) {
+    var every = Number(panel.getAttribute('data-poll')) || 2000;
+    var url = panel.getAttribute('data-workflow-url');
+    var bar = $('[data-progress-bar]', panel);
+    var percentEl = $('[data-progress-percent]', panel);
+    var detail = $('[data-progress-detail]', panel);
+    var badge = $('.badge[data-status]', panel);
+    function render(workflow) {
+      var p = workflow.progress;
+      var status = String(workflow.status || '').toLowerCase();
+      var percent = p && typeof p.percent === 'number' ? p.percent : status === 'completed' ? 100 : null;
+      if (percent === null) bar.removeAttribute('value');
+      else bar.value = percent;
+      percentEl.textContent = percent === null ? '' : Math.round(percent) + '%';
+      panel.setAttribute('data-status', workflow.status);
+      if (badge) {
+        badge.textContent = status.replace(/_/g, ' ');
+        badge.setAttribute('data-status', status);
+        badge.className = 'badge badge-' + (TONES[status] || 'neutral');
+      }
+      if (p) {
+        var parts = [];
+        if (typeof p.monthsTotal === 'number') {
+          var months = (p.monthsDone || 0) + ' of ' + p.monthsTotal + ' months done';
+          if (p.monthsRunning) months += ', ' + p.monthsRunning + ' running';
+          if (p.monthsFailed) months += ', ' + p.monthsFailed + ' failed';
+          parts.push(months);
+        } else {
+          parts.push(
+            (p.pages || 0).toLocaleString('en-US') +
+              ' pages, ' +
+              (p.rowsFetched || 0).toLocaleString('en-US') +
+              ' rows fetched',
+          );
+        }
+        if (typeof p.factsUpserted === 'number')
+          parts.push(p.factsUpserted.toLocaleString('en-US') + ' facts upserted');
+        detail.textContent = parts.join(' · ');
+      } else if (status !== 'running') {
+        // A closed run answers no progress query: say how it ended instead of keeping the last counts.
+        detail.textContent =
+          (status === 'completed' ? 'Finished' : 'Ended: ' + status.replace(/_/g, ' ')) +
+          '. Reloading to list its runs…';
+      }
+      return status;
+    }
+    function tick() {
+      api('GET', url).then(function (result) {
+        if (result.status === 401) return goToSignIn();
+        if (!result.ok || !result.data || !result.data.workflow) {
+          detail.textContent = errorMessage(result);
+          return setTimeout(tick, every);
+        }
+        var status = render(result.data.workflow);
+        if (status === 'running') return setTimeout(tick, every);
+        panel.removeAttribute('data-poll');
+        panel.setAttribute('data-finished', '');
+        // Let the final state show, then reload so the runs it wrote are listed.
+        var kind = panel.getAttribute('data-kind') || 'Run';
+        setTimeout(function () {
+          flashAfterReload(
+            status === 'completed' ? kind + ' finished.' : kind + ' ended: ' + status.replace(/_/g, ' ') + '.',
+          );
+        }, 1000);
+      });
+    }
+    setTimeout(tick, every);
+  }
 
   var refreshTimer = null;
   function scheduleRefresh(box) {
@@ -319,6 +525,17 @@
     $all('select[data-api-change]').forEach(function (el) {
       el.setAttribute('data-previous', el.value);
     });
+    $all('[data-channel-select]').forEach(showChannel);
+    $all('[data-progress][data-poll]').forEach(pollProgress);
+    var reloadAfter = $('[data-reload-after]');
+    if (reloadAfter) {
+      var wait = Number(reloadAfter.getAttribute('data-reload-after')) || 3000;
+      var reloadLater = function () {
+        if (document.activeElement instanceof HTMLInputElement) return setTimeout(reloadLater, wait);
+        location.reload();
+      };
+      setTimeout(reloadLater, wait);
+    }
     var box = $('[data-auto-refresh]');
     if (box) {
       try {
