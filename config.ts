@@ -175,11 +175,14 @@ export function loadConfig(env: Env = process.env): Config {
     adPlatforms: {
       metaGraphUrl: trimSlash(env.META_GRAPH_URL ?? (live ? 'https://graph.facebook.com' : `${sandboxUrl}/meta`)),
       metaApiVersion: env.META_API_VERSION ?? 'v24.0',
-      googleAdsUrl: trimSlash(env.GOOGLE_ADS_URL ?? (live ? 'https://googleads.googleapis.com' : `${sandboxUrl}/google-ads`)),
+      googleAdsUrl: trimSlash(
+        env.GOOGLE_ADS_URL ?? (live ? 'https://googleads.googleapis.com' : `${sandboxUrl}/google-ads`),
+      ),
       googleAdsApiVersion: env.GOOGLE_ADS_API_VERSION ?? 'v21',
       ga4Url: trimSlash(env.GA4_URL ?? (live ? 'https://analyticsdata.googleapis.com' : `${sandboxUrl}/ga4`)),
       googleOAuthTokenUrl:
-        env.GOOGLE_OAUTH_TOKEN_URL ?? (live ? 'https://oauth2.googleapis.com/token' : `${sandboxUrl}/google-oauth/token`),
+        env.GOOGLE_OAUTH_TOKEN_URL ??
+        (live ? 'https://oauth2.googleapis.com/token' : `${sandboxUrl}/google-oauth/token`),
     },
     etl: {
       backfillConcurrency: Math.max(1, intFrom(env, 'ETL_BACKFILL_CONCURRENCY', 3)),

@@ -149,9 +149,15 @@ try {
   }
 
   const insertMs = await upsertAll();
-  line('upsert into empty fact table (insert path)', `${((TOTAL / insertMs) * 1000).toFixed(0)} rows/s  (${(insertMs / 1000).toFixed(1)} s)`);
+  line(
+    'upsert into empty fact table (insert path)',
+    `${((TOTAL / insertMs) * 1000).toFixed(0)} rows/s  (${(insertMs / 1000).toFixed(1)} s)`,
+  );
   const updateMs = await upsertAll();
-  line('upsert again, same keys (update path: a full re-pull)', `${((TOTAL / updateMs) * 1000).toFixed(0)} rows/s  (${(updateMs / 1000).toFixed(1)} s)`);
+  line(
+    'upsert again, same keys (update path: a full re-pull)',
+    `${((TOTAL / updateMs) * 1000).toFixed(0)} rows/s  (${(updateMs / 1000).toFixed(1)} s)`,
+  );
 
   await db.execute(sql`create table bench_bare (like fact_marketing_performance including defaults)`);
   let started = performance.now();
@@ -180,8 +186,14 @@ try {
     });
   }
   const bareMs = performance.now() - started;
-  line('bare bulk insert, unindexed copy (baseline)', `${((TOTAL / bareMs) * 1000).toFixed(0)} rows/s  (${(bareMs / 1000).toFixed(1)} s)`);
-  line('upsert / bare throughput ratio (insert path, update path)', `${(bareMs / insertMs).toFixed(2)}, ${(bareMs / updateMs).toFixed(2)}`);
+  line(
+    'bare bulk insert, unindexed copy (baseline)',
+    `${((TOTAL / bareMs) * 1000).toFixed(0)} rows/s  (${(bareMs / 1000).toFixed(1)} s)`,
+  );
+  line(
+    'upsert / bare throughput ratio (insert path, update path)',
+    `${(bareMs / insertMs).toFixed(2)}, ${(bareMs / updateMs).toFixed(2)}`,
+  );
   await db.execute(sql`drop table bench_bare`);
   await db.execute(sql`analyze fact_marketing_performance`);
 
@@ -209,7 +221,10 @@ try {
       if (i >= 0) samples.push(performance.now() - t); // the first three warm caches
     }
     samples.sort((a, b) => a - b);
-    line(name, `p50 ${percentile(samples, 0.5).toFixed(1)} ms  p95 ${percentile(samples, 0.95).toFixed(1)} ms  (n=${n})`);
+    line(
+      name,
+      `p50 ${percentile(samples, 0.5).toFixed(1)} ms  p95 ${percentile(samples, 0.95).toFixed(1)} ms  (n=${n})`,
+    );
   }
 
   const metrics = ['spend', 'leads', 'cpa', 'impressions', 'clicks', 'ctr', 'cpc'];

@@ -142,7 +142,9 @@ async function seedOrg(name: string) {
       })
       .returning({ id: adSyncRuns.id });
     for (const raw of [rawMetaAds, rawGoogleAds, rawGa4]) {
-      await tx.insert(raw).values({ orgId, connectionId, syncRunId: run!.id, pageIndex: 0, requestParams: {}, data: [] });
+      await tx
+        .insert(raw)
+        .values({ orgId, connectionId, syncRunId: run!.id, pageIndex: 0, requestParams: {}, data: [] });
     }
     await tx.insert(factMarketingPerformance).values({
       orgId,
@@ -346,7 +348,7 @@ describe('as the app role for org A', () => {
 });
 
 describe('views over tenant tables', () => {
-  it('fact_marketing_daily runs with the caller\'s rights, so the facts\' RLS applies through it', async () => {
+  it("fact_marketing_daily runs with the caller's rights, so the facts' RLS applies through it", async () => {
     expect(await countRows(db, 'fact_marketing_daily', orgB)).toBe(1);
     const [seesB, seesAll] = await withTenant(db, orgA, async (tx) => [
       await countRows(tx, 'fact_marketing_daily', orgB),

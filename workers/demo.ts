@@ -96,6 +96,15 @@ export async function seedDemoDataLake(
         `Could not start the demo ${connection.channel} backfill: ${backfill.status} ${await backfill.text()}`,
       );
     }
+    // Today so far, as the hourly schedule would (its first run may be up to an hour away).
+    const today = await app.request(`/v1/data-lake/connections/${view.id}/sync`, {
+      method: 'POST',
+      headers,
+      body: '{}',
+    });
+    if (!today.ok) {
+      throw new Error(`Could not start the demo ${connection.channel} sync: ${today.status} ${await today.text()}`);
+    }
   }
 }
 

@@ -95,7 +95,11 @@ export const adCampaigns = pgTable(
     firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull().defaultNow(),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.connectionId, t.campaignId] }), index('ad_campaigns_org_idx').on(t.orgId), tenantIsolation()],
+  (t) => [
+    primaryKey({ columns: [t.connectionId, t.campaignId] }),
+    index('ad_campaigns_org_idx').on(t.orgId),
+    tenantIsolation(),
+  ],
 );
 
 export const SYNC_TRIGGERS = ['manual', 'schedule_daily', 'schedule_hourly', 'backfill'] as const;

@@ -80,7 +80,10 @@ export const crmImports = pgTable(
     rowsTotal: integer('rows_total').notNull().default(0),
     rowsImported: integer('rows_imported').notNull().default(0),
     rowsDuplicate: integer('rows_duplicate').notNull().default(0),
-    rowErrors: jsonb('row_errors').$type<CrmImportRowError[]>().notNull().default(sql`'[]'::jsonb`),
+    rowErrors: jsonb('row_errors')
+      .$type<CrmImportRowError[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     error: text('error'),
     workflowId: text('workflow_id').notNull(),
     createdBy: text('created_by').notNull(),
