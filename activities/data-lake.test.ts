@@ -322,6 +322,70 @@ describe('sync activities', () => {
     expect(run).toMatchObject({ status: 'succeeded', pages: 1, rowsFetched: 2, factsUpserted: 2, factsRemoved: 1 });
   });
 
+  test('overlapping runs of one range: a finishing run removes only rows written before it started', async () => {
+    const conn = await newConnection();
+    const range: DateRange = { start: '2026-03-01', end: '2026-03-02' };
+    platform.pageSize = 10;
+    try {
+      platform.rows = [
+        row('2026-03-01', 'a', 'A', '1.00'),
+        row('2026-03-01', 'b', 'B', '2.00'),
+        row('2026-03-02', 'c', 'C', '3.00'),
+      ];
+      await runSync(conn, range);
+
+      // Two runs of the same range overlap (a manual sync while the daily one runs): the older starts first,
+      // the newer reads the platform last and sees campaign d, which the older never saw.
+      const plan = (runId: string) =>
+        activities.planAdSync({
+          orgId,
+          connectionId: conn.id,
+          range,
+          trigger: 'manual',
+          workflowId: `wf-overlap-${conn.id}`,
+          runId,
+        });
+      const page = (syncRunId: string) =>
+        activities.syncAdPage({ orgId, connectionId: conn.id, syncRunId, range, cursor: null, pageIndex: 0 });
+      const finish = (syncRunId: string, rows: number) =>
+        activities.finishAdSync({
+          orgId,
+          syncRunId,
+          status: 'succeeded',
+          pages: 1,
+          rowsFetched: rows,
+          factsUpserted: rows,
+        });
+      const older = await plan('older');
+      const newer = await plan('newer');
+      platform.rows = [row('2026-03-01', 'a', 'A', '1.50'), row('2026-03-02', 'c', 'C', '3.00')];
+      expect((await page(older.syncRunId)).factsUpserted).toBe(2);
+      platform.rows = [
+        row('2026-03-01', 'a', 'A', '1.75'),
+        row('2026-03-02', 'c', 'C', '3.00'),
+        row('2026-03-02', 'd', 'D', '4.00'),
+      ];
+      expect((await page(newer.syncRunId)).factsUpserted).toBe(3);
+
+      // The older run finishes first: b (written before it started, reported by neither run) goes; the newer
+      // run's rows, d included, stay.
+      expect(await finish(older.syncRunId, 2)).toEqual({ status: 'succeeded', factsRemoved: 1 });
+      expect(await finish(newer.syncRunId, 3)).toEqual({ status: 'succeeded', factsRemoved: 0 });
+      expect((await facts(conn)).map((f) => [f.date, f.campaignId, f.spend, f.syncRunId])).toEqual([
+        ['2026-03-01', 'a', '1.75', newer.syncRunId],
+        ['2026-03-02', 'c', '3.00', newer.syncRunId],
+        ['2026-03-02', 'd', '4.00', newer.syncRunId],
+      ]);
+      // The newest run speaks for the connection.
+      const [after] = await withTenant(database.db, orgId, (tx) =>
+        tx.select().from(adConnections).where(eq(adConnections.id, conn.id)),
+      );
+      expect(after).toMatchObject({ lastSyncStatus: 'succeeded', lastSyncError: null });
+    } finally {
+      platform.pageSize = 2;
+    }
+  });
+
   test('planning is idempotent per (workflow, run); windows are read in the connection timezone', async () => {
     const conn = await newConnection({ lookbackDays: 3 });
     const input = {

@@ -330,6 +330,8 @@ export function createDataLakeActivities(deps: DataLakeActivityDeps) {
         if (input.status === 'succeeded' && connection) {
           // Rows of the range this run did not write are rows the platform no longer reports: a re-pull replaces
           // the range exactly. Rows written by another run since this one started are that run's, and stay.
+          // The start is read in SQL: a JS Date would truncate PostgreSQL's microseconds to milliseconds.
+          const startedAt = sql`(select started_at from ad_sync_runs where id = ${syncRunId}::uuid)`;
           const removed =
             connection.channel === 'ga4'
               ? await tx.execute(sql`
@@ -337,14 +339,14 @@ export function createDataLakeActivities(deps: DataLakeActivityDeps) {
                   where org_id = ${orgId}::uuid and account_id = ${connection.accountId}
                     and date between ${run.rangeStart}::date and ${run.rangeEnd}::date
                     and sync_run_id is distinct from ${syncRunId}::uuid
-                    and updated_at < ${run.startedAt.toISOString()}::timestamptz`)
+                    and updated_at < ${startedAt}`)
               : await tx.execute(sql`
                   delete from fact_marketing_performance
                   where org_id = ${orgId}::uuid and channel_id = ${connection.channel}
                     and account_id = ${connection.accountId}
                     and date between ${run.rangeStart}::date and ${run.rangeEnd}::date
                     and sync_run_id is distinct from ${syncRunId}::uuid
-                    and updated_at < ${run.startedAt.toISOString()}::timestamptz`);
+                    and updated_at < ${startedAt}`);
           factsRemoved = affectedRows(removed);
         }
         const finishedAt = now();

@@ -147,6 +147,24 @@ describe('Meta Marketing API client (facebook-nodejs-business-sdk)', () => {
     expect(page.rows.length).toBeGreaterThan(0);
   });
 
+  test('throttling after N answers, with the ad-account reset time in seconds (x-ad-account-usage)', async () => {
+    const client = clientsFor(sandbox, { metaPageSize: 40 }).campaignClient(
+      'meta',
+      '1001001',
+      SANDBOX_CREDENTIALS.meta,
+    );
+    await post(sandbox, '/meta/_control', { throttleAfter: 1, throttleNext: 1, code: 80004, retrySeconds: 2 });
+    const first = await client.fetchPage(RANGE, null);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const err = await rejection(client.fetchPage(RANGE, first.nextCursor));
+    expect(err).toBeInstanceOf(ThrottledError);
+    expect((err as ThrottledError).message).toContain('code 80004');
+    expect((err as ThrottledError).retryAfterMs).toBe(2_000);
+    // The same page again, as the caller retries it: exactly the world's rows after the first page.
+    const second = await client.fetchPage(RANGE, first.nextCursor);
+    expect(second.rows).toEqual(expectedCampaignDays('meta', '1001001', RANGE, new Date(NOW)).slice(40, 80));
+  });
+
   test('two clients with different tokens and hosts used concurrently do not mix', async () => {
     const a = clientsFor(sandbox, { metaPageSize: 10 }).campaignClient('meta', '1001001', SANDBOX_CREDENTIALS.meta);
     const b = clientsFor(other, { metaPageSize: 7 }).campaignClient('meta', '1001002', {

@@ -720,7 +720,13 @@ export interface AdWorldState {
   /** null: the real clock. */
   clock: Date | null;
   revisions: Revision[];
-  meta: { throttleNext: number; throttleCode: 17 | 80004; retryMinutes: number };
+  /**
+   * Meta throttling on demand: after `throttleAfter` more successful insights answers, the next `throttleNext`
+   * requests are refused with `throttleCode`; the usage headers say access returns in `retrySeconds`
+   * (x-ad-account-usage `reset_time_duration`, seconds; x-business-use-case-usage
+   * `estimated_time_to_regain_access`, whole minutes).
+   */
+  meta: { throttleNext: number; throttleAfter: number; throttleCode: 17 | 80004; retrySeconds: number };
   googleAds: { quotaErrorsNext: number; batchSize: number; retrySeconds: number };
   ga4: { quotaErrorsNext: number };
   requests: RequestLogEntry[];
@@ -733,7 +739,7 @@ export function createAdWorldState(): AdWorldState {
   return {
     clock: null,
     revisions: [],
-    meta: { throttleNext: 0, throttleCode: 17, retryMinutes: 1 },
+    meta: { throttleNext: 0, throttleAfter: 0, throttleCode: 17, retrySeconds: 60 },
     googleAds: { quotaErrorsNext: 0, batchSize: DEFAULT_GOOGLE_ADS_BATCH_SIZE, retrySeconds: 30 },
     ga4: { quotaErrorsNext: 0 },
     requests: [],

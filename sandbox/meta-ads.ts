@@ -2,7 +2,10 @@
  * Meta Marketing API emulator: `GET /v{N}/act_{id}/insights` with the same parameters, cursor paging, number
  * formatting (numbers as strings) and error shapes as graph.facebook.com, so facebook-nodejs-business-sdk runs
  * unchanged against it. Figures come from the synthetic world (ad-world.ts). Throttling (codes 17 / 80004 with
- * usage headers) is switched on with `POST /meta/_control {throttleNext, code, retryMinutes}`.
+ * usage headers) is switched on with `POST /meta/_control {throttleNext, throttleAfter?, code, retryMinutes |
+ * retrySeconds}`: after `throttleAfter` successful answers, the next `throttleNext` requests are refused, and the
+ * usage headers say when access returns (x-ad-account-usage `reset_time_duration` in seconds,
+ * x-business-use-case-usage `estimated_time_to_regain_access` in whole minutes), as Meta sends them.
  */
 import type { Context } from 'hono';
 import { Hono } from 'hono';
@@ -228,8 +231,14 @@ function decodeCursor(cursor: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
-function usageHeaders(accountId: string, percent: number, regainMinutes: number): Record<string, string> {
+function usageHeaders(accountId: string, percent: number, regainSeconds: number): Record<string, string> {
+  const regainMinutes = Math.floor(regainSeconds / 60);
   return {
+    'x-ad-account-usage': JSON.stringify({
+      acc_id_util_pct: percent,
+      reset_time_duration: regainSeconds,
+      ads_api_access_tier: 'standard_access',
+    }),
     'x-business-use-case-usage': JSON.stringify({
       [accountId]: [
         {
@@ -256,7 +265,11 @@ export function createMetaAdsEmulator(state: AdWorldState) {
       const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
       if (typeof body.throttleNext === 'number') state.meta.throttleNext = Math.max(0, Math.floor(body.throttleNext));
       if (body.code === 17 || body.code === 80004) state.meta.throttleCode = body.code;
-      if (typeof body.retryMinutes === 'number') state.meta.retryMinutes = Math.max(0, Math.floor(body.retryMinutes));
+      if (typeof body.throttleAfter === 'number')
+        state.meta.throttleAfter = Math.max(0, Math.floor(body.throttleAfter));
+      if (typeof body.retryMinutes === 'number')
+        state.meta.retrySeconds = Math.max(0, Math.floor(body.retryMinutes)) * 60;
+      if (typeof body.retrySeconds === 'number') state.meta.retrySeconds = Math.max(0, Math.floor(body.retrySeconds));
       return c.json({ meta: state.meta });
     })
     .get('/:version/:node/insights', (c) => {
@@ -295,7 +308,9 @@ export function createMetaAdsEmulator(state: AdWorldState) {
           error_subcode: 33,
         });
       }
-      if (state.meta.throttleNext > 0) {
+      if (state.meta.throttleNext > 0 && state.meta.throttleAfter > 0) {
+        state.meta.throttleAfter -= 1;
+      } else if (state.meta.throttleNext > 0) {
         state.meta.throttleNext -= 1;
         const code = state.meta.throttleCode;
         return graphError(
@@ -319,7 +334,7 @@ export function createMetaAdsEmulator(state: AdWorldState) {
                 error_subcode: 2446079,
                 is_transient: true,
               },
-          usageHeaders(accountId, 100, state.meta.retryMinutes),
+          usageHeaders(accountId, 100, state.meta.retrySeconds),
         );
       }
 

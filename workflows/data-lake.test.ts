@@ -3,7 +3,7 @@
  * activities over PGlite, the production platform clients talk to the sandbox emulators, and the facts are
  * compared with what the synthetic world says a correct sync must store (expectedCampaignDays/TrafficDays).
  */
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -15,6 +15,7 @@ import {
   adSyncRuns,
   factMarketingPerformance,
   factWebTraffic,
+  rawGa4,
   rawMetaAds,
   type AdChannel,
   type AdConnection,
@@ -45,6 +46,12 @@ const encryptor = createEncryptor(randomBytes(32));
 /** The world clock and the activities' clock, moved together. */
 let asOf = new Date('2026-03-15T20:00:00Z');
 const META_PAGE_SIZE = 20;
+const GA4_PAGE_SIZE = 50;
+/**
+ * The back-off of a throttling answer that names no delay (Meta code 17 without a reset time). Production waits
+ * 60 s; the real clients take this option so the harness waits less, and the tests check the retry waited it.
+ */
+const DEFAULT_RETRY_MS = 500;
 
 let harness: EtlWorker;
 let database: DatabaseHandle;
@@ -63,7 +70,7 @@ beforeAll(async () => {
     name: 'workflows-data-lake',
     encryptor,
     now: () => asOf,
-    clientOptions: { metaPageSize: META_PAGE_SIZE },
+    clientOptions: { metaPageSize: META_PAGE_SIZE, ga4PageSize: GA4_PAGE_SIZE, defaultRetryAfterMs: DEFAULT_RETRY_MS },
   });
   ({ database, client } = harness);
   await setClock(asOf);
@@ -115,17 +122,101 @@ async function connection(
 }
 
 let runCount = 0;
-function sync(conn: AdConnection, input: Omit<AdSyncWorkflowInput, 'orgId' | 'connectionId'>) {
+function startSync(
+  conn: AdConnection,
+  input: Omit<AdSyncWorkflowInput, 'orgId' | 'connectionId'>,
+): Promise<WorkflowHandle<typeof adSyncWorkflow>> {
   const id = input.range
     ? `${adSyncWorkflowId(conn.orgId, conn.id, input.range)}/${++runCount}`
     : `etl-test/${conn.id}/${++runCount}`;
-  return client.workflow.execute<typeof adSyncWorkflow>('adSyncWorkflow', {
+  return client.workflow.start<typeof adSyncWorkflow>('adSyncWorkflow', {
     taskQueue: harness.taskQueue,
     workflowId: id,
     args: [{ orgId: conn.orgId, connectionId: conn.id, ...input }],
     workflowExecutionTimeout: '2m',
   });
 }
+
+async function sync(conn: AdConnection, input: Omit<AdSyncWorkflowInput, 'orgId' | 'connectionId'>) {
+  return (await startSync(conn, input)).result();
+}
+
+interface ActivityRun {
+  activity: string;
+  /** The attempt that ran last (1 = never retried). */
+  attempt: number;
+  outcome: 'completed' | 'failed' | 'timed out' | 'canceled' | 'running';
+  /** The failure that made the last attempt necessary (recorded on its start). */
+  lastFailure: { type: string; nonRetryable: boolean; nextRetryDelayMs: number | null } | null;
+  failure: { type: string; nonRetryable: boolean } | null;
+}
+
+const durationMs = (d: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+  d ? Number(String(d.seconds ?? 0)) * 1000 + Math.round((d.nanos ?? 0) / 1e6) : null;
+
+/** Each scheduled activity of a workflow run, in order, as its event history records it. */
+async function activityRuns(workflowId: string): Promise<ActivityRun[]> {
+  const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const runs = new Map<string, ActivityRun>();
+  for (const e of events) {
+    const id = String(e.eventId);
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) {
+      runs.set(id, {
+        activity: scheduled.activityType!.name!,
+        attempt: 0,
+        outcome: 'running',
+        lastFailure: null,
+        failure: null,
+      });
+    }
+    const started = e.activityTaskStartedEventAttributes;
+    if (started) {
+      const run = runs.get(String(started.scheduledEventId))!;
+      run.attempt = started.attempt ?? 0;
+      const info = started.lastFailure?.applicationFailureInfo;
+      run.lastFailure = info
+        ? {
+            type: info.type ?? '',
+            nonRetryable: !!info.nonRetryable,
+            nextRetryDelayMs: durationMs(info.nextRetryDelay),
+          }
+        : null;
+    }
+    const completed = e.activityTaskCompletedEventAttributes;
+    if (completed) runs.get(String(completed.scheduledEventId))!.outcome = 'completed';
+    const failed = e.activityTaskFailedEventAttributes;
+    if (failed) {
+      const run = runs.get(String(failed.scheduledEventId))!;
+      run.outcome = 'failed';
+      const info = failed.failure?.applicationFailureInfo;
+      run.failure = { type: info?.type ?? '', nonRetryable: !!info?.nonRetryable };
+    }
+    if (e.activityTaskTimedOutEventAttributes)
+      runs.get(String(e.activityTaskTimedOutEventAttributes.scheduledEventId))!.outcome = 'timed out';
+    if (e.activityTaskCanceledEventAttributes)
+      runs.get(String(e.activityTaskCanceledEventAttributes.scheduledEventId))!.outcome = 'canceled';
+  }
+  return [...runs.values()];
+}
+
+interface LoggedRequest {
+  service: string;
+  path: string;
+  status: number;
+}
+
+async function clearRequestLog() {
+  const res = await fetch(`${harness.sandbox.url}/_world/requests`, { method: 'DELETE' });
+  expect(res.status).toBe(204);
+}
+
+async function requestLog(service?: string): Promise<LoggedRequest[]> {
+  const res = await fetch(`${harness.sandbox.url}/_world/requests${service ? `?service=${service}` : ''}`);
+  return ((await res.json()) as { requests: LoggedRequest[] }).requests;
+}
+
+const queryParam = (path: string, name: string) => new URL(path, 'http://sandbox').searchParams.get(name);
 
 interface FactRow {
   date: string;
@@ -232,11 +323,25 @@ describe('adSyncWorkflow', () => {
     const [after] = await database.db.select().from(adConnections).where(eq(adConnections.id, conn.id));
     expect(after).toMatchObject({ lastSyncStatus: 'succeeded', lastSyncError: null, credentialsInvalidAt: null });
 
-    // Re-running the same range: identical facts, no duplicates, nothing removed.
+    // Re-running the same range: identical facts, no duplicates, nothing removed; each run keeps its raw pages.
     const again = await sync(conn, { range: february });
     expect(again.syncRunId).not.toBe(result.syncRunId);
-    expect(again.factsRemoved).toBe(0);
+    expect(again).toMatchObject({ pages: result.pages, rowsFetched: expected.length, factsRemoved: 0 });
     expectFactsEqual(await factsOf(conn), expected);
+    const rawPages = await database.db
+      .select({ syncRunId: rawMetaAds.syncRunId, pageIndex: rawMetaAds.pageIndex })
+      .from(rawMetaAds)
+      .where(eq(rawMetaAds.connectionId, conn.id))
+      .orderBy(asc(rawMetaAds.ingestedAt), asc(rawMetaAds.pageIndex));
+    const pagesOf = (runId: string) => rawPages.filter((r) => r.syncRunId === runId).map((r) => r.pageIndex);
+    expect(rawPages).toHaveLength(result.pages * 2);
+    expect(pagesOf(result.syncRunId)).toEqual([...Array(result.pages).keys()]);
+    expect(pagesOf(again.syncRunId)).toEqual([...Array(result.pages).keys()]);
+    const facts = await database.db
+      .select({ syncRunId: factMarketingPerformance.syncRunId })
+      .from(factMarketingPerformance)
+      .where(eq(factMarketingPerformance.connectionId, conn.id));
+    expect(facts.every((f) => f.syncRunId === again.syncRunId)).toBe(true);
   });
 
   test('Google Ads: cost_micros → spend to the cent, conversions rounded, same totals as the world', async () => {
@@ -249,32 +354,63 @@ describe('adSyncWorkflow', () => {
     expectFactsEqual(await factsOf(conn), expected);
   });
 
-  test('GA4: sessions and key events land in fact_web_traffic under the default property', async () => {
+  test('GA4: sessions and key events land exactly in fact_web_traffic under the default property, across pages, idempotently', async () => {
     const conn = await connection('ga4', '310000001');
     const expected = expectedTrafficDays('310000001', february, asOf);
-    await sync(conn, { range: february });
-    const rows = await database.db
-      .select({
-        date: factWebTraffic.date,
-        sessionSource: factWebTraffic.sessionSource,
-        channelGroup: factWebTraffic.channelGroup,
-        sessions: factWebTraffic.sessions,
-        keyEvents: factWebTraffic.keyEvents,
-        propertyId: factWebTraffic.propertyId,
-      })
-      .from(factWebTraffic)
-      .where(and(eq(factWebTraffic.orgId, orgId), eq(factWebTraffic.accountId, '310000001')));
-    const key = (r: { date: string; sessionSource: string; channelGroup: string }) =>
+    expect(expected.length).toBeGreaterThan(GA4_PAGE_SIZE * 2);
+    const trafficFacts = () =>
+      database.db
+        .select({
+          date: factWebTraffic.date,
+          sessionSource: factWebTraffic.sessionSource,
+          channelGroup: factWebTraffic.channelGroup,
+          sessions: factWebTraffic.sessions,
+          keyEvents: factWebTraffic.keyEvents,
+          propertyId: factWebTraffic.propertyId,
+        })
+        .from(factWebTraffic)
+        .where(and(eq(factWebTraffic.orgId, orgId), eq(factWebTraffic.accountId, '310000001')))
+        .orderBy(asc(factWebTraffic.date), asc(factWebTraffic.sessionSource), asc(factWebTraffic.channelGroup));
+    // key_events is numeric(14,2): "7.00" is 7 key events.
+    const expectedFacts = (expected as TrafficDayRow[]).map((e) => ({
+      ...e,
+      keyEvents: e.keyEvents.toFixed(2),
+      propertyId: reserveId,
+    }));
+    const sum = (rows: { sessions: number; keyEvents: string }[]) => ({
+      sessions: rows.reduce((s, r) => s + r.sessions, 0),
+      keyEvents: rows.reduce((s, r) => s + Number(r.keyEvents), 0),
+    });
+
+    const first = await sync(conn, { range: february });
+    expect(first).toMatchObject({
+      pages: Math.ceil(expected.length / GA4_PAGE_SIZE),
+      rowsFetched: expected.length,
+      factsUpserted: expected.length,
+      factsRemoved: 0,
+    });
+    let rows = await trafficFacts();
+    expect(sum(rows)).toEqual(sum(expectedFacts));
+    // The database sorts text by its collation; compare as sets of exact rows.
+    const byKey = (r: { date: string; sessionSource: string; channelGroup: string }) =>
       `${r.date}|${r.sessionSource}|${r.channelGroup}`;
-    expect(rows).toHaveLength(expected.length);
-    expect(rows.every((r) => r.propertyId === reserveId)).toBe(true);
-    const byKey = new Map(rows.map((r) => [key(r), r]));
-    for (const e of expected as TrafficDayRow[]) {
-      const row = byKey.get(key(e));
-      expect(row, key(e)).toBeDefined();
-      expect(row!.sessions).toBe(e.sessions);
-      expect(Number(row!.keyEvents)).toBeCloseTo(e.keyEvents, 2);
-    }
+    const sorted = <T extends { date: string; sessionSource: string; channelGroup: string }>(list: T[]) =>
+      [...list].sort((a, b) => (byKey(a) < byKey(b) ? -1 : byKey(a) > byKey(b) ? 1 : 0));
+    expect(sorted(rows)).toEqual(sorted(expectedFacts));
+    const raw = await database.db
+      .select({ pageIndex: rawGa4.pageIndex, requestParams: rawGa4.requestParams })
+      .from(rawGa4)
+      .where(eq(rawGa4.syncRunId, first.syncRunId))
+      .orderBy(asc(rawGa4.pageIndex));
+    expect(raw.map((r) => [r.pageIndex, (r.requestParams as { cursor?: unknown }).cursor])).toEqual(
+      [...Array(first.pages).keys()].map((i) => [i, i === 0 ? null : String(i * GA4_PAGE_SIZE)]),
+    );
+
+    // Re-running: the same rows, no duplicates, nothing removed.
+    const again = await sync(conn, { range: february });
+    expect(again).toMatchObject({ pages: first.pages, rowsFetched: expected.length, factsRemoved: 0 });
+    rows = await trafficFacts();
+    expect(sorted(rows)).toEqual(sorted(expectedFacts));
   });
 
   test('restatement: a lookback re-sync after the platform revised two days changes only those days', async () => {
@@ -333,19 +469,79 @@ describe('adSyncWorkflow', () => {
   test('throttling: Google Ads answers RESOURCE_EXHAUSTED three times, the sync backs off as told and completes', async () => {
     const conn = await connection('google_ads', '2345678901');
     const range: DateRange = { start: '2026-01-01', end: '2026-01-10' };
-    await fetch(`${harness.sandbox.url}/_world/requests`, { method: 'DELETE' });
+    await clearRequestLog();
     // retryDelay "0s" in the quota error: the platform's own delay is what the retry waits (not the policy's 2 s+).
     await harness.control('/google-ads/_control', { quotaErrorsNext: 3, retrySeconds: 0 });
-    const result = await sync(conn, { range });
+    const handle = await startSync(conn, { range });
+    const result = await handle.result();
     const expected = expectedCampaignDays('google_ads', '2345678901', range, asOf);
     expect(result.rowsFetched).toBe(expected.length);
     expectFactsEqual(await factsOf(conn, range), expected);
-    const res = await fetch(`${harness.sandbox.url}/_world/requests?service=google_ads`);
-    const { requests } = (await res.json()) as { requests: { status: number }[] };
-    expect(requests.filter((r) => r.status === 429)).toHaveLength(3);
-    expect(requests.filter((r) => r.status === 200)).toHaveLength(result.pages);
+    expect((await requestLog('google_ads')).map((r) => r.status)).toEqual([429, 429, 429, 200]);
+    expect(result.pages).toBe(1);
+    // One page activity, attempt 4, retried after Google's own delay (0 s: at once).
+    expect(
+      (await activityRuns(handle.workflowId))
+        .filter((r) => r.activity === 'syncAdPage')
+        .map((r) => [r.attempt, r.lastFailure]),
+    ).toEqual([[4, { type: 'Throttled', nonRetryable: false, nextRetryDelayMs: 1 }]]);
     const [run] = await database.db.select().from(adSyncRuns).where(eq(adSyncRuns.id, result.syncRunId));
     expect(run!.status).toBe('succeeded');
+  });
+
+  test('throttling: Meta refuses a page with code 80004, then 17; the sync waits the reset time it is told and completes', async () => {
+    const conn = await connection('meta', '1001001');
+    const expected = expectedCampaignDays('meta', '1001001', february, asOf);
+    const pages = Math.ceil(expected.length / META_PAGE_SIZE);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    const statuses = (log: LoggedRequest[]) => log.map((r) => r.status);
+    const pageAttempts = async (workflowId: string) =>
+      (await activityRuns(workflowId))
+        .filter((r) => r.activity === 'syncAdPage')
+        .map((r) => [r.attempt, r.outcome, r.lastFailure]);
+    await clearRequestLog();
+    try {
+      // The second page is refused twice for the ad account (80004); the usage header says access returns in 1 s.
+      await harness.control('/meta/_control', { throttleAfter: 1, throttleNext: 2, code: 80004, retrySeconds: 1 });
+      const handle = await startSync(conn, { range: february });
+      const result = await handle.result();
+      expect(result).toMatchObject({ pages, rowsFetched: expected.length, factsUpserted: expected.length });
+      expectFactsEqual(await factsOf(conn), expected);
+      const log = await requestLog('meta');
+      expect(statuses(log)).toEqual([200, 400, 400, ...Array<number>(pages - 1).fill(200)]);
+      // The refused requests and the one that succeeded asked for the same page (the first page's after cursor).
+      const cursor = queryParam(log[1]!.path, 'after');
+      expect(cursor).toEqual(expect.any(String));
+      expect(log.slice(1, 4).map((r) => queryParam(r.path, 'after'))).toEqual([cursor, cursor, cursor]);
+      // Temporal retried the same activity (attempt 3), after the delay Meta named rather than the policy's 2 s+.
+      const throttled = { type: 'Throttled', nonRetryable: false, nextRetryDelayMs: 1_000 };
+      expect(await pageAttempts(handle.workflowId)).toEqual([
+        [1, 'completed', null],
+        [3, 'completed', throttled],
+        ...Array.from({ length: pages - 2 }, () => [1, 'completed', null]),
+      ]);
+      // Each page stored once for the run, whatever the retries.
+      const raw = await database.db
+        .select({ pageIndex: rawMetaAds.pageIndex })
+        .from(rawMetaAds)
+        .where(eq(rawMetaAds.syncRunId, result.syncRunId))
+        .orderBy(asc(rawMetaAds.pageIndex));
+      expect(raw.map((r) => r.pageIndex)).toEqual([...Array(pages).keys()]);
+
+      // Code 17 with no reset time in the usage headers: the client's default back-off (DEFAULT_RETRY_MS here).
+      await clearRequestLog();
+      await harness.control('/meta/_control', { throttleNext: 1, code: 17, retryMinutes: 0 });
+      const second = await startSync(conn, { range: february });
+      expect(await second.result()).toMatchObject({ pages, rowsFetched: expected.length, factsRemoved: 0 });
+      expectFactsEqual(await factsOf(conn), expected);
+      expect(statuses(await requestLog('meta'))).toEqual([400, ...Array<number>(pages).fill(200)]);
+      expect(await pageAttempts(second.workflowId)).toEqual([
+        [2, 'completed', { type: 'Throttled', nonRetryable: false, nextRetryDelayMs: DEFAULT_RETRY_MS }],
+        ...Array.from({ length: pages - 1 }, () => [1, 'completed', null]),
+      ]);
+    } finally {
+      await harness.control('/meta/_control', { throttleAfter: 0, throttleNext: 0 });
+    }
   });
 
   test('bad credentials: the sync fails fast and non-retryably, and the connection shows why', async () => {
@@ -354,14 +550,26 @@ describe('adSyncWorkflow', () => {
         JSON.stringify({ ...SANDBOX_CREDENTIALS.google_ads, refreshToken: 'revoked-refresh-token' }),
       ),
     });
-    await fetch(`${harness.sandbox.url}/_world/requests`, { method: 'DELETE' });
-    const err = await sync(conn, { range: february }).catch((e: unknown) => e);
+    await clearRequestLog();
+    const handle = await startSync(conn, { range: february });
+    const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(failureTypes(err)).toContain('InvalidCredentials');
     // One attempt: the token endpoint refused once, and nothing was retried.
-    const res = await fetch(`${harness.sandbox.url}/_world/requests`);
-    const { requests } = (await res.json()) as { requests: { service: string; status: number }[] };
-    expect(requests.filter((r) => r.status >= 400)).toHaveLength(1);
+    const requests = await requestLog();
+    expect(requests.map((r) => [r.service, r.status])).toEqual([['google_oauth', 400]]);
+    // The history agrees: the page activity failed non-retryably on its first attempt, the failure was recorded,
+    // and the workflow itself ran once.
+    expect((await activityRuns(handle.workflowId)).map((r) => [r.activity, r.attempt, r.outcome, r.failure])).toEqual([
+      ['planAdSync', 1, 'completed', null],
+      ['syncAdPage', 1, 'failed', { type: 'InvalidCredentials', nonRetryable: true }],
+      ['finishAdSync', 1, 'completed', null],
+    ]);
+    const described = await handle.describe();
+    expect(described.status.name).toBe('FAILED');
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events[0]!.workflowExecutionStartedEventAttributes!.attempt).toBe(1);
+    expect(events.at(-1)!.workflowExecutionFailedEventAttributes).toBeTruthy();
 
     const [after] = await database.db.select().from(adConnections).where(eq(adConnections.id, conn.id));
     expect(after!.credentialsInvalidAt).toBeInstanceOf(Date);
@@ -395,12 +603,13 @@ describe('adBackfillWorkflow', () => {
       ],
       workflowExecutionTimeout: '3m',
     });
-    let maxRunning = 0;
+    // Progress as an operator polls it while the backfill runs: every answer is consistent, and never goes back.
+    const seen: BackfillProgress[] = [];
     const watching = (async () => {
       for (;;) {
         try {
           const p = await handle.query<BackfillProgress>('progress');
-          maxRunning = Math.max(maxRunning, p.monthsRunning);
+          seen.push(p);
           if (p.percent === 100) return;
         } catch {
           // Not picked up by the worker yet.
@@ -411,8 +620,33 @@ describe('adBackfillWorkflow', () => {
     const result: AdBackfillWorkflowResult = await handle.result();
     await watching;
     expect(result).toMatchObject({ monthsTotal: 4, monthsDone: 4, monthsFailed: 0, failures: [] });
-    expect(maxRunning).toBeGreaterThan(0);
-    expect(maxRunning).toBeLessThanOrEqual(2);
+    expect(seen.length).toBeGreaterThan(0);
+    for (const [i, p] of seen.entries()) {
+      expect(p.monthsTotal).toBe(4);
+      expect(p.monthsRunning).toBeLessThanOrEqual(2);
+      expect(p.monthsDone + p.monthsFailed + p.monthsRunning).toBeLessThanOrEqual(4);
+      expect(p.percent).toBe(Math.floor(((p.monthsDone + p.monthsFailed) * 100) / 4));
+      if (i > 0) expect(p.percent).toBeGreaterThanOrEqual(seen[i - 1]!.percent);
+    }
+    // Concurrency from the parent's history (not from polling): children started minus children closed, at each
+    // event, peaks at exactly 2 (two months start at once, the third only when one of them has finished).
+    const events = (await handle.fetchHistory()).events ?? [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    for (const e of events) {
+      if (e.startChildWorkflowExecutionInitiatedEventAttributes) {
+        expect(e.startChildWorkflowExecutionInitiatedEventAttributes.taskQueue?.name).toBe(harness.backfillTaskQueue);
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+      }
+      if (
+        e.childWorkflowExecutionCompletedEventAttributes ||
+        e.childWorkflowExecutionFailedEventAttributes ||
+        e.startChildWorkflowExecutionFailedEventAttributes
+      )
+        inFlight--;
+    }
+    expect(maxInFlight).toBe(2);
+    expect(inFlight).toBe(0);
     const finalProgress = await handle.query<BackfillProgress>('progress');
     expect(finalProgress).toEqual({
       monthsTotal: 4,
@@ -485,10 +719,17 @@ describe('connection schedules', () => {
       await client.schedule.getHandle(adScheduleId(orgId, conn.id, 'hourly')).trigger();
       let run;
       for (let i = 0; i < 200 && !run; i++) {
+        // Only the hourly run: the real clock may also reach a scheduled time while the schedules exist.
         [run] = await database.db
           .select()
           .from(adSyncRuns)
-          .where(and(eq(adSyncRuns.connectionId, conn.id), eq(adSyncRuns.status, 'succeeded')));
+          .where(
+            and(
+              eq(adSyncRuns.connectionId, conn.id),
+              eq(adSyncRuns.status, 'succeeded'),
+              eq(adSyncRuns.trigger, 'schedule_hourly'),
+            ),
+          );
         if (!run) await new Promise((r) => setTimeout(r, 100));
       }
       expect(run).toMatchObject({ trigger: 'schedule_hourly', rangeStart: '2026-03-15', rangeEnd: '2026-03-15' });
