@@ -44,10 +44,22 @@ describe('offline question parser', () => {
     ['click-through rate last year', ['ctr'], { start: '2025-01-01', end: '2025-12-31' }],
     ['leads in November', ['leads'], { start: '2025-11-01', end: '2025-11-30' }], // the most recent November
     ['spend on 2026-02-14', ['spend'], { start: '2026-02-14', end: '2026-02-14' }],
+    ['weekly spend since September', ['spend'], { start: '2025-09-01', end: '2026-03-18' }],
+    ['leads since January 2026', ['leads'], { start: '2026-01-01', end: '2026-03-18' }],
+    ['clicks from November to February', ['clicks'], { start: '2025-11-01', end: '2026-02-28' }],
+    ['spend between Jan and Feb 2026', ['spend'], { start: '2026-01-01', end: '2026-02-28' }],
+    ['leads from 12/15/2025 to 1/20/2026', ['leads'], { start: '2025-12-15', end: '2026-01-20' }],
   ])('%s', (question, metrics, range) => {
     const p = parse(question);
     expect(p.metrics).toEqual(metrics);
     expect(p.dateRange).toEqual(range);
+    expect(p.unrecognized).toEqual([]);
+  });
+
+  test('"compare" on its own asks for a comparison by channel', () => {
+    const p = parse('compare meta and google leads last 7 days');
+    expect(p.groupBy).toBe('channel');
+    expect(p.channels.sort()).toEqual(['google_ads', 'meta']);
     expect(p.unrecognized).toEqual([]);
   });
 

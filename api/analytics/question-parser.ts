@@ -89,7 +89,7 @@ const CHANNEL_PATTERNS: [RegExp, string][] = [
 /** Sources that are not ad channels of the facts: recognized so they are reported, never silently used. */
 const UNSUPPORTED_SOURCES = /\b(google analytics|ga4)\b/g;
 
-const COMPARISON = /\b(compared? (to|with|against)|comparison (to|with)|vs\.?|versus|against)\b/g;
+const COMPARISON = /\b(compared? (to|with|against)|comparison (to|with)|compare|comparing|vs\.?|versus|against)\b/g;
 const BY_CHANNEL =
   /\b((broken down|split|break(down)?|grouped|group) )?(by|per|for each|each|across) (channel|platform|source)s?\b/g;
 
@@ -186,6 +186,18 @@ function monthIndex(word: string): number {
   return MONTHS.findIndex((m) => m.startsWith(word.slice(0, 3)));
 }
 
+function monthName(word: string): string {
+  const name = MONTHS[monthIndex(word)]!;
+  return name[0]!.toUpperCase() + name.slice(1);
+}
+
+/** The first day of a month; without a year, the most recent such month that has started. */
+function monthStart(mi: number, year: string | undefined, today: string): string {
+  let y = year ? Number(year) : Number(today.slice(0, 4));
+  if (!year && `${y}-${String(mi + 1).padStart(2, '0')}-01` > today) y -= 1;
+  return `${y}-${String(mi + 1).padStart(2, '0')}-01`;
+}
+
 function numberFrom(word: string): number | null {
   if (/^\d+$/.test(word)) return Number(word);
   return NUMBER_WORDS[word] ?? null;
@@ -272,6 +284,37 @@ function parseDates(s: Scanner): DateSpec | null {
         const start = `${y}-${String(3 * q - 2).padStart(2, '0')}-01`;
         return { start, end: endOfMonth(addMonths(start, 2)) };
       },
+    };
+  }
+  // "from September to November 2026", "between Jan and Mar", "since September", "since March 2025".
+  const monthRange = consume(
+    s,
+    new RegExp(
+      `\\b(?:from |between )?${MONTH_RE},?(?: (\\d{4}))? (?:to|and|through|thru|until|-|–) ${MONTH_RE},?(?: (\\d{4}))?\\b`,
+      'g',
+    ),
+  );
+  if (monthRange.length) {
+    const [, m1, y1, m2, y2] = monthRange[0]!;
+    return {
+      label: `${monthName(m1!)}${y1 ? ` ${y1}` : ''} to ${monthName(m2!)}${y2 ? ` ${y2}` : ''}`,
+      resolve: (today) => {
+        // A year given once applies to both ends ("Sep to Nov 2026"); an end month before the start month
+        // without years crosses a year edge ("Nov to Feb").
+        const endYear = y2 ?? y1;
+        const end = endOfMonth(monthStart(monthIndex(m2!), endYear, today));
+        let start = `${y1 ?? end.slice(0, 4)}-${String(monthIndex(m1!) + 1).padStart(2, '0')}-01`;
+        if (!y1 && start > end) start = addMonths(start, -12);
+        return { start, end };
+      },
+    };
+  }
+  const sinceMonth = consume(s, new RegExp(`\\bsince ${MONTH_RE},?(?: (\\d{4}))?\\b`, 'g'));
+  if (sinceMonth.length) {
+    const [, m, y] = sinceMonth[0]!;
+    return {
+      label: `since ${monthName(m!)}${y ? ` ${y}` : ''}`,
+      resolve: (today) => ({ start: monthStart(monthIndex(m!), y, today), end: today }),
     };
   }
   const monthYear = consume(s, new RegExp(`\\b(?:in |during |for )?${MONTH_RE},? (\\d{4})\\b`, 'g'));
@@ -379,7 +422,16 @@ function defaultInterval(start: string, end: string): Interval {
 }
 
 export function parseQuestion(question: string, ctx: ParseContext): ParsedQuestion {
-  const text = question.toLowerCase().replace(/[‘’]/g, "'").replace(/[“”"]/g, ' ').replace(/\s+/g, ' ');
+  const text = question
+    .toLowerCase()
+    .replace(/[‘’]/g, "'")
+    .replace(/[“”"]/g, ' ')
+    .replace(/\s+/g, ' ')
+    // US dates (10/1/2026) read as ISO, so every date pattern below sees one format.
+    .replace(
+      /\b(\d{1,2})\/(\d{1,2})\/(\d{4})\b/g,
+      (_, m: string, d: string, y: string) => `${y}-${m.padStart(2, '0')}-${d.padStart(2, '0')}`,
+    );
   const s: Scanner = { text, rest: text };
   const unrecognized: string[] = [];
 
