@@ -148,14 +148,15 @@ export function CredentialFields({
   active: boolean;
   required: boolean;
 }) {
-  const secret = (name: string, label: string, optional = false) => (
+  // Secrets are password inputs so they are not shown on screen; ids are plain text.
+  const field = (type: 'password' | 'text', name: string, label: string, optional = false) => (
     <label class="field grow">
       <span>
         {label}
         {optional ? <span class="muted"> (optional)</span> : null}
       </span>
       <input
-        type="password"
+        type={type}
         name={`credentials.${name}`}
         autocomplete="off"
         required={required && !optional}
@@ -163,21 +164,8 @@ export function CredentialFields({
       />
     </label>
   );
-  const plain = (name: string, label: string, optional = false) => (
-    <label class="field grow">
-      <span>
-        {label}
-        {optional ? <span class="muted"> (optional)</span> : null}
-      </span>
-      <input
-        type="text"
-        name={`credentials.${name}`}
-        autocomplete="off"
-        required={required && !optional}
-        data-optional={optional ? '' : undefined}
-      />
-    </label>
-  );
+  const secret = (name: string, label: string, optional = false) => field('password', name, label, optional);
+  const plain = (name: string, label: string, optional = false) => field('text', name, label, optional);
   return (
     <fieldset class="field credentials" data-channel-fields={channel} disabled={!active} hidden={!active}>
       <legend>{channelLabel(channel)} credentials</legend>

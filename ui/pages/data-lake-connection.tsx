@@ -11,7 +11,7 @@ import {
   type SyncRunView,
   type WorkflowDetail,
 } from './data-lake-common';
-import { can, EmptyState, FormError, FormFooter, PageHeader, StatusBadge, Time, type Me } from './shared';
+import { can, EmptyState, FormError, FormFooter, PageHeader, StatusBadge, TemporalLink, Time, type Me } from './shared';
 
 const TRIGGER_LABELS: Record<string, string> = {
   manual: 'Sync now',
@@ -248,15 +248,7 @@ function RunsTable({ runs, uiLink }: { runs: SyncRunView[]; uiLink: (workflowId:
                 {r.error ? <span class="danger-text">{r.error}</span> : <span class="muted">—</span>}
               </td>
               <td class="right nowrap">
-                <a
-                  href={uiLink(r.workflowId)}
-                  target="_blank"
-                  rel="noopener noreferrer"
-                  data-temporal-link=""
-                  title="Open this run in the Temporal Web UI"
-                >
-                  Temporal ↗
-                </a>
+                <TemporalLink href={uiLink(r.workflowId)} />
               </td>
             </tr>
           ))}

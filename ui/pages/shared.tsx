@@ -163,3 +163,18 @@ export function ErrorNotice({ message }: { message: string }) {
     </div>
   );
 }
+
+/** Opens a run in the Temporal Web UI, in a new tab. */
+export function TemporalLink({ href }: { href: string }) {
+  return (
+    <a
+      href={href}
+      target="_blank"
+      rel="noopener noreferrer"
+      data-temporal-link=""
+      title="Open this run in the Temporal Web UI"
+    >
+      Temporal ↗
+    </a>
+  );
+}

@@ -1,5 +1,14 @@
 import { enabledProductsInOrder, PRODUCTS, productLabel } from '../products';
-import { currentProperty, EmptyState, formatDuration, PageHeader, StatusBadge, Time, type Me } from './shared';
+import {
+  currentProperty,
+  EmptyState,
+  formatDuration,
+  PageHeader,
+  StatusBadge,
+  TemporalLink,
+  Time,
+  type Me,
+} from './shared';
 
 /** One row of GET /v1/workflows. */
 export interface WorkflowRun {
@@ -120,15 +129,7 @@ export function WorkflowsPage({ me, runs, product }: { me: Me; runs: WorkflowRun
                   </td>
                   <td class="cell-summary">{run.summary ?? <span class="muted">—</span>}</td>
                   <td class="right nowrap">
-                    <a
-                      href={run.temporalUiUrl}
-                      target="_blank"
-                      rel="noopener noreferrer"
-                      data-temporal-link=""
-                      title="Open this run in the Temporal Web UI"
-                    >
-                      Temporal ↗
-                    </a>
+                    <TemporalLink href={run.temporalUiUrl} />
                   </td>
                 </tr>
               ))}
