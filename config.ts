@@ -75,6 +75,23 @@ export interface Config {
     apiKey: string | undefined;
     baseUrl: string | undefined;
     chatModel: string;
+    /** Embedding model; its vectors must be 1536-dimensional (the `documents.embedding` column). */
+    embeddingModel: string;
+  };
+  lumaleasing: {
+    /** Where uploaded documents are kept (local file storage). */
+    storageDir: string;
+    /** Largest document upload, in bytes; bigger uploads get 413. */
+    maxUploadBytes: number;
+    /** Minimum cosine similarity for a chunk to count as context; unset: the embedder's own default. */
+    matchThreshold: number | undefined;
+    /** Chunks retrieved per question. */
+    matchCount: number;
+    /** A conversation's workflow closes after this long without messages (a new message reopens it). */
+    conversationIdleTimeout: DurationString;
+    /** Public chat limits: messages per visitor (conversation) and per property, per minute. */
+    visitorMessagesPerMinute: number;
+    propertyMessagesPerMinute: number;
   };
 }
 
@@ -85,6 +102,14 @@ function intFrom(env: Env, name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+function floatFrom(env: Env, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < -1 || value > 1) throw new Error(`${name} must be a number in [-1, 1], got "${raw}"`);
   return value;
 }
 
@@ -191,6 +216,16 @@ export function loadConfig(env: Env = process.env): Config {
       apiKey: env.OPENAI_API_KEY || undefined,
       baseUrl: env.OPENAI_BASE_URL || undefined,
       chatModel: env.OPENAI_CHAT_MODEL ?? 'gpt-4o-mini',
+      embeddingModel: env.OPENAI_EMBEDDING_MODEL ?? 'text-embedding-3-small',
+    },
+    lumaleasing: {
+      storageDir: resolve(env.LUMALEASING_STORAGE_DIR ?? join(dataDir, 'documents')),
+      maxUploadBytes: intFrom(env, 'LUMALEASING_MAX_UPLOAD_BYTES', 20 * 1024 * 1024),
+      matchThreshold: floatFrom(env, 'LUMALEASING_MATCH_THRESHOLD'),
+      matchCount: Math.max(1, intFrom(env, 'LUMALEASING_MATCH_COUNT', 5)),
+      conversationIdleTimeout: (env.LUMALEASING_CONVERSATION_IDLE_TIMEOUT ?? '24h') as DurationString,
+      visitorMessagesPerMinute: Math.max(1, intFrom(env, 'LUMALEASING_VISITOR_MESSAGES_PER_MINUTE', 20)),
+      propertyMessagesPerMinute: Math.max(1, intFrom(env, 'LUMALEASING_PROPERTY_MESSAGES_PER_MINUTE', 600)),
     },
   };
 }

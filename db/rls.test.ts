@@ -10,6 +10,11 @@ import { createTestDatabase } from '../test/database';
 import type { Database, DatabaseHandle, Queryable } from './client';
 import { createOrganization } from './organizations';
 import {
+  chatConversations,
+  chatMessages,
+  documents,
+  lumaleasingDocuments,
+  lumaleasingDocumentVersions,
   adCampaigns,
   adConnections,
   adSyncRuns,
@@ -178,6 +183,54 @@ async function seedOrg(name: string) {
       workflowId: `etl/${tag}/crm`,
       createdBy: 'test',
     });
+    const propertyId = created.propertyIds[0]!;
+    const [doc] = await tx
+      .insert(lumaleasingDocuments)
+      .values({
+        orgId,
+        propertyId,
+        title: 'Pets',
+        filename: 'pets.md',
+        latestVersion: 1,
+        currentVersion: 1,
+        createdBy: 'test',
+      })
+      .returning();
+    await tx.insert(lumaleasingDocumentVersions).values({
+      orgId,
+      documentId: doc!.id,
+      version: 1,
+      contentType: 'text/markdown',
+      byteSize: 4,
+      sha256: tag,
+      storageKey: `documents/${orgId}/${doc!.id}/v1`,
+      workflowId: `lumaleasing/document/${doc!.id}/v1`,
+      createdBy: 'test',
+    });
+    await tx.insert(documents).values({
+      orgId,
+      propertyId,
+      documentId: doc!.id,
+      version: 1,
+      chunkIndex: 0,
+      content: 'Cats welcome',
+      contentSha256: tag,
+      tokenCount: 2,
+      metadata: { source: 'Pets', page: null },
+    });
+    const [conversation] = await tx
+      .insert(chatConversations)
+      .values({
+        orgId,
+        propertyId,
+        workflowId: `lumaleasing/conversation/${tag}`,
+        channel: 'page',
+        visitorTokenHash: tag,
+      })
+      .returning();
+    await tx
+      .insert(chatMessages)
+      .values({ orgId, conversationId: conversation!.id, seq: 0, role: 'visitor', content: 'hi' });
   });
   return { orgId, propertyId: created.propertyIds[0]! };
 }

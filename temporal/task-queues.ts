@@ -13,6 +13,13 @@ export const TASK_QUEUES = {
    * three-year backfill never delays anyone's daily sync.
    */
   etlBackfill: 'p11-etl-backfill-v1',
+  /**
+   * LumaLeasing conversations: a visitor waits on every answer, so chat never queues behind anything else,
+   * including document ingestion.
+   */
+  lumaleasingChat: 'p11-lumaleasing-chat-v1',
+  /** Document ingestion: extraction and embedding batches, bursty when staff upload a folder of PDFs. */
+  lumaleasingIngest: 'p11-lumaleasing-ingest-v1',
 } as const;
 
 export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];

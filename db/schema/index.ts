@@ -7,3 +7,4 @@ export * from './webhooks';
 export * from './notifications';
 export * from './data-lake';
 export * from './leads';
+export * from './lumaleasing';

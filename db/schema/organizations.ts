@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { jsonb, pgTable, text, timestamp, uuid, index } from 'drizzle-orm/pg-core';
+import { jsonb, pgTable, text, timestamp, uuid, index, uniqueIndex } from 'drizzle-orm/pg-core';
 import { orgIdColumn, tenantIsolation } from './tenancy';
 
 /** Products an organization can have enabled; the admin UI's sidebar lists only the enabled ones. */
@@ -59,6 +59,11 @@ export const properties = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     orgId: orgIdColumn().references(() => organizations.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
+    /**
+     * URL segment of the public chat page (/chat/<org-slug>/<property-slug>), unique in the organization.
+     * Empty on insert means "derive it from the name": a trigger (migration 0003) fills it in.
+     */
+    slug: text('slug').notNull().default(''),
     address: jsonb('address').$type<PostalAddress>(),
     /** IANA zone, e.g. America/Los_Angeles: quiet hours, daily schedules and office hours are read in it. */
     timezone: text('timezone').notNull().default('America/Chicago'),
@@ -69,7 +74,11 @@ export const properties = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('properties_org_idx').on(t.orgId), tenantIsolation()],
+  (t) => [
+    index('properties_org_idx').on(t.orgId),
+    uniqueIndex('properties_org_slug_unique').on(t.orgId, t.slug),
+    tenantIsolation(),
+  ],
 );
 
 export type Organization = typeof organizations.$inferSelect;
