@@ -4,15 +4,23 @@
  */
 import { createCrmImportActivities, type CrmImportActivityDeps } from './crm-import';
 import { createDataLakeActivities, type DataLakeActivityDeps } from './data-lake';
+import { createLumaLeasingChatActivities, type LumaLeasingChatActivityDeps } from './lumaleasing-chat';
+import { createLumaLeasingDocumentActivities, type LumaLeasingDocumentActivityDeps } from './lumaleasing-documents';
 import { createWebhookActivities, type WebhookActivityDeps } from './webhooks';
 
-export type PlatformActivityDeps = WebhookActivityDeps & DataLakeActivityDeps & CrmImportActivityDeps;
+export type PlatformActivityDeps = WebhookActivityDeps &
+  DataLakeActivityDeps &
+  CrmImportActivityDeps &
+  LumaLeasingDocumentActivityDeps &
+  LumaLeasingChatActivityDeps;
 
 export function createPlatformActivities(deps: PlatformActivityDeps) {
   return {
     ...createWebhookActivities(deps),
     ...createDataLakeActivities(deps),
     ...createCrmImportActivities(deps),
+    ...createLumaLeasingDocumentActivities(deps),
+    ...createLumaLeasingChatActivities(deps),
   };
 }
 

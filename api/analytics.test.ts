@@ -617,7 +617,7 @@ describe('the OpenAI SDK path (integrations/llm.ts) against a local OpenAI-compa
     const { port } = server.address() as AddressInfo;
     const config = {
       ...t.deps.config,
-      openai: { apiKey: 'sk-test', baseUrl: `http://127.0.0.1:${port}/v1`, chatModel: 'gpt-test' },
+      openai: { ...t.deps.config.openai, apiKey: 'sk-test', baseUrl: `http://127.0.0.1:${port}/v1`, chatModel: 'gpt-test' },
     };
     const app = createApp({ ...t.deps, config, now: () => NOW });
     const a = await ask(app, 'leads per channel, all time');

@@ -10,6 +10,11 @@ import type { WebhookPolicy } from '../activities/webhooks';
 import type { DatabaseHandle } from '../db/client';
 import { createAdPlatformClients } from '../integrations/ad-platform-clients';
 import { createSendGridEmailSender } from '../integrations/email';
+import { createLexicalEmbedder } from '../integrations/embeddings';
+import { createLocalFileStorage } from '../integrations/file-storage';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createFetchWebhookSender } from '../integrations/webhook-sender';
 import type { Encryptor } from '../lib/crypto';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
@@ -55,6 +60,12 @@ export async function startWebhookWorker(options: WebhookWorkerOptions): Promise
     }),
     policy: options.policy,
     adClients: createAdPlatformClients(sandboxEndpoints(sandbox.url)),
+    // The whole activity set is registered (replay and interceptor tests need every name); LumaLeasing's
+    // parts get offline providers and a scratch storage no test here reads.
+    storage: createLocalFileStorage(mkdtempSync(join(tmpdir(), 'p11-webhook-worker-'))),
+    embedder: createLexicalEmbedder(),
+    chatModel: null,
+    retrieval: { matchCount: 5 },
     now: options.now,
   });
   const worker = await Worker.create({

@@ -1,3 +1,6 @@
 /** Every workflow the platform workers run (the bundle's entry point). Exported names are workflow types. */
 export { webhookDeliveryWorkflow, webhookEventWorkflow } from './webhooks';
 export { adBackfillWorkflow, adSyncWorkflow, crmImportWorkflow } from './data-lake';
+export { documentIngestionWorkflow } from './lumaleasing-documents';
+export { conversationWorkflow } from './lumaleasing-conversation';
+export { leadIntakeWorkflow } from './leads';
