@@ -11,12 +11,15 @@ import { createAuditLogRoutes } from './routes/audit-log';
 import { createAuthRoutes, createMeRoutes } from './routes/auth';
 import { createDataLakeRoutes } from './routes/data-lake';
 import { createHealthRoutes } from './routes/health';
+import { createLumaLeasingRoutes, isDocumentUpload } from './routes/lumaleasing';
 import { createMemberRoutes } from './routes/members';
 import { createOrgRoutes } from './routes/org';
 import { createPropertyRoutes } from './routes/properties';
+import { createPublicChatRoutes } from './routes/public-chat';
 import { createWebhookRoutes } from './routes/webhooks';
 import { createWorkflowRoutes } from './routes/workflows';
 import { createAdminUi } from '../ui/admin';
+import { createPublicChatUi } from '../ui/public-chat';
 
 /**
  * The HTTP API. Order matters: Hono runs handlers in registration order, so routes mounted before
@@ -26,22 +29,34 @@ import { createAdminUi } from '../ui/admin';
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.use('*', secureHeaders());
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.config.bodyLimitBytes,
-      onError: () => {
-        throw new ApiError(413, 'payload_too_large', `Request body exceeds ${deps.config.bodyLimitBytes} bytes`);
-      },
-    }),
-  );
+  const sameOriginHeaders = secureHeaders();
+  // The chat API and /widget.js are fetched by other websites (the widget's host pages): their resources
+  // must be loadable cross-origin. The public chat page may be framed by a property's own site.
+  const crossOriginHeaders = secureHeaders({ crossOriginResourcePolicy: 'cross-origin' });
+  const framableHeaders = secureHeaders({ xFrameOptions: false });
+  app.use('*', (c, next) => {
+    const path = c.req.path;
+    if (path === '/widget.js' || path.startsWith('/public/')) return crossOriginHeaders(c, next);
+    if (path.startsWith('/chat/')) return framableHeaders(c, next);
+    return sameOriginHeaders(c, next);
+  });
+  const globalBodyLimit = bodyLimit({
+    maxSize: deps.config.bodyLimitBytes,
+    onError: () => {
+      throw new ApiError(413, 'payload_too_large', `Request body exceeds ${deps.config.bodyLimitBytes} bytes`);
+    },
+  });
+  // Document uploads have their own, larger limit (config.lumaleasing.maxUploadBytes) on their routes.
+  app.use('*', (c, next) => (isDocumentUpload(c.req.method, c.req.path) ? next() : globalBodyLimit(c, next)));
   app.onError(handleError);
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
 
   // Public.
   app.route('/health', createHealthRoutes(deps));
   app.route('/v1/auth', createAuthRoutes(deps));
+  // LumaLeasing's visitor-facing chat: no staff credentials, its own per-visitor and per-property limits.
+  app.route('/public/chat', createPublicChatRoutes(deps));
+  app.route('/', createPublicChatUi(deps));
 
   // Everything below needs an API key or a session.
   app.use('/v1/*', authMiddleware(deps));
@@ -68,6 +83,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }),
   );
   app.route('/v1/analytics', createAnalyticsRoutes(deps));
+  app.route('/v1/lumaleasing', createLumaLeasingRoutes(deps));
   app.route('/admin', createAdminUi(deps, app));
 
   return app;

@@ -4,6 +4,7 @@ import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Role } from '../db/schema';
+import type { FileStorage } from '../integrations/file-storage';
 import type { Encryptor } from '../lib/crypto';
 import type { SqlWriter } from './analytics/llm-sql';
 import { forbidden, unauthorized } from './errors';
@@ -29,6 +30,25 @@ export interface AppDeps {
   sqlWriter?: SqlWriter | null;
   /** Task queues the Data Lake routes start workflows on; tests use their own so files never share workers. */
   etlTaskQueues?: { etl: string; etlBackfill: string };
+  /**
+   * Where uploaded LumaLeasing documents are written (ingestion reads them back from the same store). Absent
+   * (tools and tests that never upload): a local store under `config.lumaleasing.storageDir`.
+   */
+  storage?: FileStorage;
+  /** Task queues LumaLeasing conversations and ingestion run on; tests use their own. */
+  lumaleasingTaskQueues?: { chat: string; ingest: string };
+  /** Budgets of the public chat (per visitor and per property). Absent: built from config (memory, or Redis). */
+  publicChatLimiters?: PublicChatLimiters;
+}
+
+/** Budgets of the unauthenticated chat endpoints, where no organization-wide limit applies. */
+export interface PublicChatLimiters {
+  /** Messages (and contact forms) per conversation, i.e. per visitor. */
+  visitor: RateLimiterAbstract;
+  /** Messages and new conversations per property, across all its visitors: caps what one property can cost. */
+  property: RateLimiterAbstract;
+  /** Transcript polls per conversation (the widget polls while staff has the conversation). */
+  poll: RateLimiterAbstract;
 }
 
 export type Principal =

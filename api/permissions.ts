@@ -22,6 +22,9 @@ export const PERMISSIONS = [
   'data_lake:read',
   'data_lake:write',
   'analytics:read',
+  'lumaleasing:read',
+  'lumaleasing:write',
+  'lumaleasing:reply',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -37,8 +40,11 @@ const VIEWER: Permission[] = [
   'webhooks:read',
   'data_lake:read',
   'analytics:read',
+  'lumaleasing:read',
 ];
-const MANAGER: Permission[] = [...VIEWER, 'workflows:write', 'approvals:write', 'members:read'];
+// lumaleasing:reply (take over, answer visitors, hand back) is front-desk work; documents and the bot's
+// persona (lumaleasing:write) are settings, so admin only.
+const MANAGER: Permission[] = [...VIEWER, 'workflows:write', 'approvals:write', 'members:read', 'lumaleasing:reply'];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   viewer: new Set(VIEWER),

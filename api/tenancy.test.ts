@@ -111,6 +111,52 @@ const B_RECORDS: Record<string, (ctx: WalkContext) => string | Promise<string>> 
       .returning({ id: crmImports.id });
     return row!.id;
   },
+  documentId: async ({ t }) => {
+    const { lumaleasingDocuments, lumaleasingDocumentVersions } = await import('../db/schema');
+    const [doc] = await t.deps.db
+      .insert(lumaleasingDocuments)
+      .values({
+        orgId: t.orgB.id,
+        propertyId: t.orgB.propertyId,
+        title: 'Org B Pet Policy',
+        filename: 'b-pet-policy.md',
+        latestVersion: 1,
+        createdBy: 'test',
+      })
+      .returning({ id: lumaleasingDocuments.id });
+    await t.deps.db.insert(lumaleasingDocumentVersions).values({
+      orgId: t.orgB.id,
+      documentId: doc!.id,
+      version: 1,
+      contentType: 'text/markdown',
+      byteSize: 10,
+      sha256: 'b'.repeat(64),
+      storageKey: `documents/${t.orgB.id}/${doc!.id}/v1`,
+      workflowId: `lumaleasing/document/${doc!.id}/v1`,
+      createdBy: 'test',
+    });
+    return doc!.id;
+  },
+  conversationId: async ({ t }) => {
+    const { chatConversations, chatMessages } = await import('../db/schema');
+    const id = randomUUID();
+    await t.deps.db.insert(chatConversations).values({
+      id,
+      orgId: t.orgB.id,
+      propertyId: t.orgB.propertyId,
+      workflowId: `lumaleasing/conversation/${id}`,
+      channel: 'widget',
+      // Staff mode, so a reply from org A would pass the mode check if the tenancy check were missing.
+      mode: 'staff',
+      visitorTokenHash: 'b'.repeat(64),
+      messageCount: 1,
+      unreadCount: 1,
+    });
+    await t.deps.db
+      .insert(chatMessages)
+      .values({ orgId: t.orgB.id, conversationId: id, seq: 1, role: 'visitor', content: 'Org B visitor question' });
+    return id;
+  },
 };
 
 let bConnection: Promise<string> | undefined;
@@ -143,6 +189,8 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   'POST /v1/data-lake/connections/:connectionId/sync': {},
   'POST /v1/data-lake/connections/:connectionId/backfill': { start: '2026-01-01' },
   'PUT /v1/data-lake/connections/:connectionId/campaigns/:campaignId': { propertyId: null },
+  'POST /v1/lumaleasing/conversations/:conversationId/replies': { text: 'Hello from org A' },
+  'PUT /v1/lumaleasing/properties/:propertyId/settings': { enabled: false },
 };
 
 /** Public routes: no caller, so no tenant to confuse. */

@@ -6,7 +6,18 @@
  */
 import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Database } from './client';
-import { apiKeys, memberships, organizations, sessions, users, type Role } from './schema';
+import {
+  apiKeys,
+  chatConversations,
+  memberships,
+  organizations,
+  properties,
+  sessions,
+  users,
+  type ProductId,
+  type Property,
+  type Role,
+} from './schema';
 
 export interface SessionLookup {
   sessionId: string;
@@ -158,4 +169,93 @@ export async function findOrCreateUser(
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
+}
+
+/** A property as the public chat sees it, with the organization that owns it. */
+export interface PublicChatPropertyLookup {
+  property: Property;
+  org: { id: string; slug: string; name: string; enabledProducts: ProductId[] };
+}
+
+const publicPropertyColumns = {
+  property: properties,
+  orgId: organizations.id,
+  orgSlug: organizations.slug,
+  orgName: organizations.name,
+  enabledProducts: organizations.enabledProducts,
+};
+
+function toPublicProperty(row: {
+  property: Property;
+  orgId: string;
+  orgSlug: string;
+  orgName: string;
+  enabledProducts: ProductId[];
+}): PublicChatPropertyLookup {
+  return {
+    property: row.property,
+    org: { id: row.orgId, slug: row.orgSlug, name: row.orgName, enabledProducts: row.enabledProducts },
+  };
+}
+
+/**
+ * Not tenant-scoped: a website visitor's widget names only the property (`data-property`); the property is
+ * what tells us the organization. The caller decides whether the chat is open (product enabled, not disabled).
+ */
+export async function findPublicChatProperty(
+  db: Database,
+  propertyId: string,
+): Promise<PublicChatPropertyLookup | null> {
+  const [row] = await db
+    .select(publicPropertyColumns)
+    .from(properties)
+    .innerJoin(organizations, eq(organizations.id, properties.orgId))
+    .where(eq(properties.id, propertyId))
+    .limit(1);
+  return row ? toPublicProperty(row) : null;
+}
+
+/** Not tenant-scoped: the public chat page's URL (/chat/<org-slug>/<property-slug>) is all a visitor has. */
+export async function findPublicChatPropertyBySlugs(
+  db: Database,
+  orgSlug: string,
+  propertySlug: string,
+): Promise<PublicChatPropertyLookup | null> {
+  const [row] = await db
+    .select(publicPropertyColumns)
+    .from(properties)
+    .innerJoin(organizations, eq(organizations.id, properties.orgId))
+    .where(and(eq(organizations.slug, orgSlug), eq(properties.slug, propertySlug)))
+    .limit(1);
+  return row ? toPublicProperty(row) : null;
+}
+
+export interface PublicConversationLookup {
+  id: string;
+  orgId: string;
+  propertyId: string;
+  workflowId: string;
+  visitorTokenHash: string;
+}
+
+/**
+ * Not tenant-scoped: a visitor holds a conversation id and its token, nothing that names the organization.
+ * The caller must compare the token hash before using anything else about the conversation.
+ */
+export async function findPublicConversation(
+  db: Database,
+  conversationId: string,
+): Promise<PublicConversationLookup | null> {
+  const [row] = await db
+    .select({
+      id: chatConversations.id,
+      orgId: chatConversations.orgId,
+      propertyId: chatConversations.propertyId,
+      workflowId: chatConversations.workflowId,
+      visitorTokenHash: chatConversations.visitorTokenHash,
+    })
+    .from(chatConversations)
+    .where(eq(chatConversations.id, conversationId))
+    .limit(1);
+  return row ?? null;
 }

@@ -12,10 +12,12 @@ import { createApp } from '../api/app';
 import type { AppDeps, AppEnv } from '../api/context';
 import { API_KEY_SCOPES } from '../api/permissions';
 import { createRateLimiter, createSignInLimiter } from '../api/rate-limit';
+import { createPublicChatLimiters } from '../api/routes/public-chat';
 import { loadConfig } from '../config';
 import type { DatabaseHandle } from '../db/client';
 import { createOrganization } from '../db/organizations';
 import type { Role } from '../db/schema';
+import { createLocalFileStorage } from '../integrations/file-storage';
 import { createEncryptor } from '../lib/crypto';
 import { connectTemporal } from '../temporal/client';
 import { createTestDatabase } from './database';
@@ -39,7 +41,10 @@ export interface TestOrg {
 }
 
 export interface TestAppOverrides {
-  /** Extra environment for loadConfig (e.g. RATE_LIMIT_PER_MINUTE, SESSION_TTL, API_BODY_LIMIT_BYTES). */
+  /**
+   * Extra environment for loadConfig (e.g. RATE_LIMIT_PER_MINUTE, SESSION_TTL, API_BODY_LIMIT_BYTES,
+   * LUMALEASING_MAX_UPLOAD_BYTES, LUMALEASING_VISITOR_MESSAGES_PER_MINUTE).
+   */
   env?: Record<string, string>;
   /** Replaces built dependencies (e.g. `now`). */
   deps?: Partial<AppDeps>;
@@ -111,6 +116,7 @@ export async function createTestApp(overrides: TestAppOverrides = {}): Promise<T
     keyPrefix: `test:rl:${unique}`,
   });
   const signInLimiter = createSignInLimiter({ keyPrefix: `test:sign-in:${unique}` });
+  const publicChatLimiters = createPublicChatLimiters(config, `test:chat:${unique}`);
   const deps: AppDeps = {
     config,
     db: database.db,
@@ -118,6 +124,9 @@ export async function createTestApp(overrides: TestAppOverrides = {}): Promise<T
     rateLimiter,
     signInLimiter,
     encryptor: createEncryptor(config.encryptionKey),
+    // Under DATA_DIR, so close() removes uploaded documents with the rest.
+    storage: createLocalFileStorage(config.lumaleasing.storageDir),
+    publicChatLimiters,
     ...overrides.deps,
   };
   const orgA = await createTestOrg(database.db, 'a', unique);
@@ -145,6 +154,7 @@ export async function createTestApp(overrides: TestAppOverrides = {}): Promise<T
       await temporal.connection.close();
       await rateLimiter.close();
       await signInLimiter.close();
+      await publicChatLimiters.close();
       await database.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

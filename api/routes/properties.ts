@@ -5,7 +5,7 @@ import { recordAudit } from '../../db/audit';
 import { properties, type Property } from '../../db/schema';
 import { isUuid, withTenant } from '../../db/tenancy';
 import { actorOf, requireAuth, requirePermission, type AppDeps, type AppEnv } from '../context';
-import { notFound } from '../errors';
+import { conflict, notFound } from '../errors';
 import { requireJsonBody, validate } from '../validation';
 
 /** Accepts what Intl knows and stores its canonical spelling, so "america/chicago" reads back as "America/Chicago". */
@@ -46,9 +46,15 @@ const address = z.strictObject({
 
 const phone = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be E.164, e.g. +12085550101');
 const settings = z.record(z.string(), z.unknown());
+/** The public chat URL's segment (/chat/<org-slug>/<property-slug>); derived from the name when not given. */
+const slug = z
+  .string()
+  .max(80)
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lower-case letters and digits separated by single dashes');
 
 const createPropertyBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
+  slug: slug.optional(),
   address: address.optional(),
   timezone: timezone.optional(),
   officeHours: officeHours.optional(),
@@ -60,6 +66,7 @@ const createPropertyBody = z.strictObject({
 const patchPropertyBody = z
   .strictObject({
     name: z.string().trim().min(1).max(200).optional(),
+    slug: slug.optional(),
     address: address.nullable().optional(),
     timezone: timezone.optional(),
     officeHours: officeHours.optional(),
@@ -73,6 +80,7 @@ function present(p: Property) {
   return {
     id: p.id,
     name: p.name,
+    slug: p.slug,
     address: p.address,
     timezone: p.timezone,
     officeHours: p.officeHours,
@@ -83,6 +91,18 @@ function present(p: Property) {
     updatedAt: p.updatedAt,
   };
 }
+
+/** PostgreSQL's unique_violation, wherever the driver (postgres.js, PGlite, drizzle's wrapper) put the code. */
+function isUniqueViolation(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (e.code === '23505') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
+const slugTaken = (value: string | undefined) =>
+  conflict(`Another property of this organization already uses the slug "${value}"`, { field: 'slug' });
 
 /** Mounted at /v1/properties. */
 export function createPropertyRoutes(deps: AppDeps) {
@@ -113,9 +133,16 @@ export function createPropertyRoutes(deps: AppDeps) {
         const auth = requireAuth(c);
         const body = c.req.valid('json');
         const row = await withTenant(deps.db, auth.orgId, async (tx) => {
+          // An explicit slug is kept as given (a clash is a 409); none means the trigger derives a free one.
           const [created] = await tx
             .insert(properties)
-            .values({ ...body, orgId: auth.orgId, officeHours: body.officeHours ?? {}, settings: body.settings ?? {} })
+            .values({
+              ...body,
+              orgId: auth.orgId,
+              slug: body.slug ?? '',
+              officeHours: body.officeHours ?? {},
+              settings: body.settings ?? {},
+            })
             .returning();
           await recordAudit(tx, auth.orgId, actorOf(auth), {
             action: 'property.create',
@@ -124,6 +151,8 @@ export function createPropertyRoutes(deps: AppDeps) {
             details: { name: created!.name },
           });
           return created!;
+        }).catch((err: unknown) => {
+          throw isUniqueViolation(err) ? slugTaken(body.slug) : err;
         });
         return c.json({ property: present(row) }, 201);
       },
@@ -152,6 +181,8 @@ export function createPropertyRoutes(deps: AppDeps) {
             details: { fields: Object.keys(changes) },
           });
           return updated;
+        }).catch((err: unknown) => {
+          throw isUniqueViolation(err) ? slugTaken(changes.slug) : err;
         });
         return c.json({ property: present(row) });
       },
