@@ -10,6 +10,7 @@ import type { HtmlEscapedString } from 'hono/utils/html';
 import { DateTime } from 'luxon';
 import type { AppDeps } from '../api/context';
 import { workflowUiUrl } from '../temporal/client';
+import { leadIntakeWorkflowId } from '../workflows/lumaleasing';
 import { Bare, Shell, type AssetUrls, type NavKey } from './layout';
 import {
   AnalyticsPage,
@@ -31,6 +32,19 @@ import type {
 import { ConnectionPage } from './pages/data-lake-connection';
 import { ImportPage } from './pages/data-lake-import';
 import { DeliveryPage, type DeliveryDetail, type WebhookAttempt } from './pages/delivery';
+import { ConversationPage } from './pages/lumaleasing-conversation';
+import {
+  chosenProperty,
+  type ConversationView,
+  type DocumentView,
+  type IngestionProgress,
+  type LeadContactView,
+  type SettingsAnswer,
+  type TranscriptMessage,
+} from './pages/lumaleasing-common';
+import { DocumentsPage } from './pages/lumaleasing-documents';
+import { InboxPage, type InboxFilters } from './pages/lumaleasing-inbox';
+import { SettingsPage as LumaSettingsPage } from './pages/lumaleasing-settings';
 import { ErrorNotice, Forbidden, NotFound, type Me } from './pages/shared';
 import { SettingsPage, type ApiKeyRow, type Member } from './pages/settings';
 import { SignInPage } from './pages/sign-in';
@@ -150,6 +164,8 @@ interface PageResult {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** The inbox's opaque paging cursor: passed through to the API when it looks like one. */
+const CURSOR_PARAM = /^[A-Za-z0-9_\-.:=+/]{1,200}$/;
 /** Workflow ids the console starts are printable and short; anything else in ?watch= is ignored. */
 const WATCH_PARAM = /^[\x21-\x7e]{1,300}$/;
 
@@ -495,6 +511,126 @@ export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
           active: 'product:multichannel-bi',
           body: <AnalyticsPage me={me} filters={filters} result={result} error={error} />,
           scripts: ['chart.umd.min.js', 'analytics.js'],
+        };
+      }),
+    )
+
+    .get(
+      '/lumaleasing',
+      page(async (c, me, get) => {
+        const q = c.req.query();
+        const requested = q.propertyId && me.properties.some((p) => p.id === q.propertyId) ? q.propertyId : null;
+        const filters: InboxFilters = {
+          // No ?propertyId= follows the switcher; ?propertyId= (empty) from the picker means all properties.
+          propertyId: 'propertyId' in q ? requested : me.propertyId,
+          status: q.status === 'open' || q.status === 'closed' ? q.status : null,
+          mode: q.mode === 'ai' || q.mode === 'staff' ? q.mode : null,
+          unread: q.unread === 'true' || q.unread === '1',
+          cursor: q.cursor && CURSOR_PARAM.test(q.cursor) ? q.cursor : null,
+        };
+        const params = new URLSearchParams({ limit: '50' });
+        if (filters.propertyId) params.set('propertyId', filters.propertyId);
+        if (filters.status) params.set('status', filters.status);
+        if (filters.mode) params.set('mode', filters.mode);
+        if (filters.unread) params.set('unread', 'true');
+        if (filters.cursor) params.set('cursor', filters.cursor);
+        const body = await get<{ conversations?: ConversationView[]; nextCursor?: string | null }>(
+          `/v1/lumaleasing/conversations?${params}`,
+        );
+        return {
+          title: 'LumaLeasing inbox',
+          active: 'product:lumaleasing',
+          body: (
+            <InboxPage
+              me={me}
+              conversations={listFrom<ConversationView>(body, 'conversations')}
+              nextCursor={body?.nextCursor ?? null}
+              filters={filters}
+            />
+          ),
+        };
+      }),
+    )
+
+    .get(
+      '/lumaleasing/conversations/:conversationId',
+      page(async (c, me, get) => {
+        const id = c.req.param('conversationId') ?? '';
+        if (!UUID.test(id)) throw new ApiFailure(404, 'not_found', 'Conversation not found');
+        const detail = await get<{
+          conversation: ConversationView;
+          messages?: TranscriptMessage[];
+          lead?: LeadContactView | null;
+        }>(`/v1/lumaleasing/conversations/${encodeURIComponent(id)}`);
+        const conversation = objectFrom<ConversationView>(detail, 'conversation');
+        const messages = listFrom<TranscriptMessage>(detail.messages ?? [], 'messages').sort((a, b) => a.seq - b.seq);
+        return {
+          title: conversation.leadName ?? 'Conversation',
+          active: 'product:lumaleasing',
+          body: (
+            <ConversationPage
+              me={me}
+              conversation={conversation}
+              messages={messages}
+              lead={detail.lead ?? null}
+              temporalUiUrl={uiLink(conversation.workflowId)}
+              leadUiUrl={conversation.leadId ? uiLink(leadIntakeWorkflowId(conversation.leadId)) : null}
+            />
+          ),
+        };
+      }),
+    )
+
+    .get(
+      '/lumaleasing/documents',
+      page(async (c, me, get) => {
+        const property = chosenProperty(me, c.req.query('propertyId'));
+        const documents = property
+          ? listFrom<DocumentView>(
+              await get(`/v1/lumaleasing/documents?propertyId=${encodeURIComponent(property.id)}`),
+              'documents',
+            )
+          : [];
+        // Running ingestions show their progress from the first paint; admin.js keeps it current.
+        const progress = new Map<string, IngestionProgress | null>();
+        await Promise.all(
+          documents
+            .filter((d) => d.status === 'pending' || d.status === 'processing')
+            .map(async (d) => {
+              const detail = await get<{ progress?: IngestionProgress | null }>(
+                `/v1/lumaleasing/documents/${encodeURIComponent(d.id)}`,
+              ).catch(() => null);
+              progress.set(d.id, detail?.progress ?? null);
+            }),
+        );
+        return {
+          title: 'LumaLeasing documents',
+          active: 'product:lumaleasing',
+          body: (
+            <DocumentsPage
+              me={me}
+              property={property}
+              documents={documents}
+              progress={progress}
+              maxUploadBytes={deps.config.lumaleasing.maxUploadBytes}
+              uiLink={uiLink}
+            />
+          ),
+        };
+      }),
+    )
+
+    .get(
+      '/lumaleasing/settings',
+      page(async (c, me, get) => {
+        const property = chosenProperty(me, c.req.query('propertyId'));
+        const answer = property
+          ? await get<SettingsAnswer>(`/v1/lumaleasing/properties/${encodeURIComponent(property.id)}/settings`)
+          : null;
+        return {
+          title: 'LumaLeasing chat settings',
+          active: 'product:lumaleasing',
+          body: <LumaSettingsPage me={me} property={property} answer={answer} />,
         };
       }),
     )

@@ -24,6 +24,7 @@ export const PRODUCTS: Record<ProductId, ProductInfo> = {
 const PRODUCT_PAGES: Partial<Record<ProductId, string>> = {
   'data-lake': '/admin/data-lake',
   'multichannel-bi': '/admin/analytics',
+  lumaleasing: '/admin/lumaleasing',
 };
 
 /** Where a product's sidebar link goes. */

@@ -215,9 +215,9 @@
     return data;
   }
 
-  function upload(url, data) {
+  function upload(url, data, method) {
     return fetch(url, {
-      method: 'POST',
+      method: method || 'POST',
       credentials: 'same-origin',
       headers: { accept: 'application/json' },
       body: data,
@@ -262,8 +262,13 @@
     var errorEl = $('[data-error]', form);
     if (errorEl) errorEl.hidden = true;
     if (submit) submit.disabled = true;
+    var tooBig = form.hasAttribute('data-multipart') ? oversizedFile(form) : null;
+    if (tooBig) {
+      if (submit) submit.disabled = false;
+      return showError(form, tooBig);
+    }
     var request = form.hasAttribute('data-multipart')
-      ? upload(form.getAttribute('data-url'), formData(form))
+      ? upload(form.getAttribute('data-url'), formData(form), form.getAttribute('data-method'))
       : api(form.getAttribute('data-method') || 'POST', form.getAttribute('data-url'), formBody(form));
     request.then(function (result) {
       if (submit) submit.disabled = false;
@@ -511,6 +516,359 @@
     }, seconds * 1000);
   }
 
+  // ── LumaLeasing ─────────────────────────────────────────────────────────────────────────────────────────
+
+  /** A chosen file over the form's data-max-bytes is refused here, before uploading megabytes the API refuses. */
+  function oversizedFile(form) {
+    var message = null;
+    $all('input[type=file][data-max-bytes]', form).forEach(function (input) {
+      var max = Number(input.getAttribute('data-max-bytes'));
+      var file = input.files && input.files[0];
+      if (!message && file && max && file.size > max) {
+        message = file.name + ' is ' + formatBytes(file.size) + '; documents may be at most ' + formatBytes(max) + '.';
+      }
+    });
+    return message;
+  }
+
+  function formatBytes(n) {
+    if (n < 1024) return n + ' B';
+    if (n < 1024 * 1024) return (n / 1024).toFixed(1).replace(/\.0$/, '') + ' KB';
+    return (n / (1024 * 1024)).toFixed(1).replace(/\.0$/, '') + ' MB';
+  }
+
+  var preciseTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  /** "Pet Policy, p. 2" (lumaleasing-common.tsx citationLabel). */
+  function citationLabel(c) {
+    return c.page === null || c.page === undefined ? c.title : c.title + ', p. ' + c.page;
+  }
+
+  var ROLE_LABELS = { visitor: 'Visitor', assistant: 'Assistant', staff: 'Staff', system: 'System' };
+
+  /** One transcript line, the same markup as lumaleasing-common.tsx <Message>. Text only, never HTML. */
+  function renderMessage(m, visitorName) {
+    var li = el('li', 'msg msg-' + m.role + (m.declined ? ' msg-declined' : ''));
+    li.setAttribute('data-seq', String(m.seq));
+    li.setAttribute('data-role', m.role);
+    var meta = el('div', 'msg-meta');
+    var author = m.role === 'visitor' ? visitorName || 'Visitor' : ROLE_LABELS[m.role];
+    meta.appendChild(el('span', 'msg-author', author || m.role));
+    if ((m.role === 'assistant' || m.role === 'staff') && m.author) meta.appendChild(el('span', 'msg-via', m.author));
+    var date = new Date(m.createdAt);
+    if (!isNaN(date.getTime())) {
+      var time = el('time', null, preciseTime.format(date));
+      time.setAttribute('datetime', date.toISOString());
+      meta.appendChild(time);
+    }
+    if (m.declined) {
+      var badge = el('span', 'badge badge-warning', 'Declined');
+      badge.setAttribute('data-declined', '');
+      badge.title = 'Nothing in the documents answered this';
+      meta.appendChild(badge);
+    }
+    li.appendChild(meta);
+    li.appendChild(el('div', 'msg-body', m.content));
+    if (m.citations && m.citations.length) {
+      var list = el('ol', 'citations');
+      list.setAttribute('aria-label', 'Sources');
+      m.citations.forEach(function (c) {
+        var item = el('li', 'citation');
+        item.setAttribute('data-citation', '');
+        item.setAttribute('data-document-id', c.documentId);
+        if (typeof c.similarity === 'number') item.title = 'Similarity ' + c.similarity.toFixed(2);
+        item.appendChild(el('span', 'citation-ref', '[' + c.ref + ']'));
+        item.appendChild(document.createTextNode(' ' + citationLabel(c)));
+        list.appendChild(item);
+      });
+      li.appendChild(list);
+    }
+    return li;
+  }
+
+  /** Inserts messages in seq order, skipping ones already shown; true when one of them was the visitor's. */
+  function addMessages(list, messages) {
+    var visitorName = list.getAttribute('data-visitor-name') || null;
+    var nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    var visitorArrived = false;
+    var added = false;
+    messages
+      .slice()
+      .sort(function (a, b) {
+        return a.seq - b.seq;
+      })
+      .forEach(function (m) {
+        if ($('[data-seq="' + m.seq + '"]', list)) return;
+        var next = $all('[data-seq]', list).filter(function (li) {
+          return Number(li.getAttribute('data-seq')) > m.seq;
+        })[0];
+        list.insertBefore(renderMessage(m, visitorName), next || null);
+        if (m.role === 'visitor') visitorArrived = true;
+        added = true;
+      });
+    if (added) {
+      var empty = $('[data-transcript-empty]');
+      if (empty) empty.remove();
+      if (nearBottom) list.scrollTop = list.scrollHeight;
+    }
+    return visitorArrived;
+  }
+
+  /**
+   * The open conversation: polls GET .../messages?after=<seq> every 2 s and appends what arrived (visitor
+   * messages, the assistant's answers, colleagues' replies) without reloading. Reading it marks it read.
+   */
+  function pollTranscript(list) {
+    var every = Number(list.getAttribute('data-poll-every')) || 2000;
+    var url = list.getAttribute('data-poll-url');
+    var readUrl = list.getAttribute('data-read-url');
+    var section = list.closest('[data-mode]');
+    var live = $('[data-live-status]');
+    var after = Number(list.getAttribute('data-after'));
+    list.scrollTop = list.scrollHeight;
+
+    function markRead() {
+      if (!readUrl) return;
+      api('POST', readUrl).then(function (result) {
+        if (result.ok) list.setAttribute('data-read', '');
+      });
+    }
+    if (Number(list.getAttribute('data-unread')) > 0) markRead();
+    else if (readUrl) list.setAttribute('data-read', '');
+
+    /** Someone else took over or handed back: the buttons and reply box are stale, so redraw them. */
+    function modeChanged(mode) {
+      if (!section || !mode || mode === section.getAttribute('data-mode')) return;
+      section.setAttribute('data-mode', mode);
+      var box = $('[data-reply-form] textarea');
+      if (box && box.value.trim() !== '') {
+        live.textContent = 'This conversation changed hands. Reload to see who answers now.';
+        live.classList.add('warning-text');
+        return;
+      }
+      flashAfterReload(mode === 'staff' ? 'Staff took this conversation over.' : 'Handed back to the assistant.');
+    }
+
+    function tick() {
+      api('GET', url + '?after=' + encodeURIComponent(String(after))).then(function (result) {
+        if (result.status === 401) return goToSignIn();
+        if (!result.ok || !result.data) {
+          live.textContent = 'Live updates paused (' + errorMessage(result) + '). Retrying…';
+          live.classList.add('warning-text');
+          return setTimeout(tick, every * 2);
+        }
+        live.textContent = 'Live: new messages appear as they arrive.';
+        live.classList.remove('warning-text');
+        var messages = result.data.messages || [];
+        messages.forEach(function (m) {
+          if (m.seq > after) after = m.seq;
+        });
+        list.setAttribute('data-after', String(after));
+        if (addMessages(list, messages)) markRead();
+        var mode = result.data.mode || (result.data.conversation && result.data.conversation.mode);
+        modeChanged(mode);
+        setTimeout(tick, every);
+      });
+    }
+    setTimeout(tick, every);
+  }
+
+  /** Staff reply: sent as JSON, shown at once from the API's answer (polling skips it by seq). */
+  document.addEventListener('submit', function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute('data-reply-form')) return;
+    event.preventDefault();
+    var box = $('textarea', form);
+    var submit = $('[type=submit]', form);
+    var errorEl = $('[data-error]', form);
+    var text = box.value.trim();
+    if (!text) return box.focus();
+    if (errorEl) errorEl.hidden = true;
+    submit.disabled = true;
+    box.readOnly = true;
+    api('POST', form.getAttribute('data-url'), { text: text }).then(function (result) {
+      submit.disabled = false;
+      box.readOnly = false;
+      if (result.status === 401) return goToSignIn();
+      if (!result.ok) return showError(form, errorMessage(result));
+      box.value = '';
+      var list = $('[data-transcript]');
+      var message = result.data && (result.data.message || result.data);
+      if (list && message && typeof message.seq === 'number') {
+        addMessages(list, [message]);
+        list.scrollTop = list.scrollHeight;
+      }
+      box.focus();
+    });
+  });
+
+  document.addEventListener('keydown', function (event) {
+    var box = event.target;
+    if (!(box instanceof HTMLTextAreaElement) || !box.closest('[data-reply-form]')) return;
+    // Enter sends, Shift+Enter breaks the line; never while an input method is composing.
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      box.form.requestSubmit();
+    }
+  });
+
+  var STAGES = {
+    extracting: 'Extracting text',
+    embedding: 'Embedding',
+    publishing: 'Publishing',
+    ready: 'Ready',
+    failed: 'Failed',
+    superseded: 'Superseded',
+  };
+  var DOC_TONES = { pending: 'info', processing: 'info', ready: 'success', failed: 'danger', superseded: 'neutral' };
+
+  /** lumaleasing-documents.tsx progressText. */
+  function progressText(p) {
+    if (!p) return 'Waiting for the ingestion worker…';
+    var parts = [STAGES[p.stage] || p.stage];
+    if (p.pages !== null && p.pages !== undefined) parts.push(p.pages + (p.pages === 1 ? ' page' : ' pages'));
+    if (p.chunksTotal !== null && p.chunksTotal !== undefined)
+      parts.push(p.chunksEmbedded + ' of ' + p.chunksTotal + ' chunks embedded');
+    return parts.join(' · ');
+  }
+
+  /** A document being ingested: polls GET /v1/lumaleasing/documents/:id and redraws its row until it settles. */
+  function pollDocument(row) {
+    var url = row.getAttribute('data-document-url');
+    var every = 1500;
+    var bar = $('[data-progress-bar]', row);
+    var text = $('[data-progress-text]', row);
+    function cell(name) {
+      return $('[data-cell="' + name + '"]', row);
+    }
+    function render(doc, progress) {
+      row.setAttribute('data-status', doc.status);
+      var badge = $('[data-cell="status"] .badge', row);
+      if (badge) {
+        badge.textContent = doc.status;
+        badge.setAttribute('data-status', doc.status);
+        badge.className = 'badge badge-' + (DOC_TONES[doc.status] || 'neutral');
+      }
+      var running = doc.status === 'pending' || doc.status === 'processing';
+      cell('progress').hidden = !running;
+      if (running) {
+        if (progress && progress.chunksTotal) {
+          bar.value = Math.min(100, Math.round((progress.chunksEmbedded / progress.chunksTotal) * 100));
+        } else {
+          bar.removeAttribute('value');
+        }
+        text.textContent = progressText(progress);
+      }
+      var error = cell('error');
+      error.textContent = doc.error || '';
+      error.hidden = !doc.error;
+      cell('pages').textContent = doc.pages === null || doc.pages === undefined ? '—' : String(doc.pages);
+      cell('chunks').textContent =
+        doc.chunkCount === null || doc.chunkCount === undefined ? '—' : String(doc.chunkCount);
+      cell('version').textContent = 'v' + doc.latestVersion;
+      return running;
+    }
+    function tick() {
+      api('GET', url).then(function (result) {
+        if (result.status === 401) return goToSignIn();
+        if (result.status === 404) {
+          row.classList.add('row-muted');
+          text.textContent = 'This document was deleted.';
+          return;
+        }
+        if (!result.ok || !result.data || !result.data.document) {
+          text.textContent = errorMessage(result) + ' Retrying…';
+          return setTimeout(tick, every * 2);
+        }
+        if (render(result.data.document, result.data.progress)) return setTimeout(tick, every);
+        row.removeAttribute('data-document-url');
+        var doc = result.data.document;
+        flash(
+          doc.status === 'ready'
+            ? '“' + doc.title + '” is ready: the assistant answers from it now.'
+            : '“' + doc.title + '”: ' + (doc.error || doc.status) + '.',
+          doc.status === 'failed',
+        );
+      });
+    }
+    setTimeout(tick, every);
+  }
+
+  /** Settings: the preview follows the form as it is edited. */
+  function updatePreview(source) {
+    var preview = $('[data-chat-preview]');
+    if (!preview) return;
+    var name = source.getAttribute('data-preview-source');
+    if (name === 'brandColor') {
+      preview.style.setProperty('--brand', source.value);
+      var label = $('[data-color-value]');
+      if (label) label.textContent = source.value;
+      return;
+    }
+    var target = $('[data-preview="' + name + '"]', preview);
+    if (!target) return;
+    if (!target.hasAttribute('data-default')) target.setAttribute('data-default', target.textContent);
+    target.textContent = source.value.trim() || (name === 'botName' ? 'Luma' : target.getAttribute('data-default'));
+  }
+
+  document.addEventListener('input', function (event) {
+    var source = event.target;
+    if (source instanceof HTMLElement && source.hasAttribute('data-preview-source')) updatePreview(source);
+  });
+
+  /** Buttons that open a <dialog> (replace a document's file) and the dialog's own Cancel. */
+  document.addEventListener('click', function (event) {
+    var target = event.target instanceof Element ? event.target : null;
+    if (!target) return;
+    var opener = target.closest('[data-open-dialog]');
+    if (opener) {
+      var dialog = $(opener.getAttribute('data-open-dialog'));
+      if (dialog && typeof dialog.showModal === 'function') dialog.showModal();
+      return;
+    }
+    var closer = target.closest('[data-close-dialog]');
+    if (closer) {
+      var open = closer.closest('dialog');
+      if (open) open.close();
+    }
+  });
+
+  /** Copy buttons for the public URL and the widget snippet. */
+  document.addEventListener('click', function (event) {
+    var button = event.target instanceof Element ? event.target.closest('[data-copy-target]') : null;
+    if (!button) return;
+    var target = $(button.getAttribute('data-copy-target'));
+    if (!target) return;
+    var done = function () {
+      button.textContent = 'Copied';
+      button.setAttribute('data-copied', '');
+      setTimeout(function () {
+        button.textContent = 'Copy';
+      }, 2000);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(target.textContent).then(done, function () {
+        selectText(target);
+      });
+    } else {
+      selectText(target);
+    }
+  });
+
+  function initLumaLeasing() {
+    $all('[data-transcript][data-poll-url]').forEach(pollTranscript);
+    $all('tr[data-document-url]').forEach(pollDocument);
+    var preview = $('[data-chat-preview]');
+    if (preview) preview.style.setProperty('--brand', preview.getAttribute('data-brand-color'));
+  }
+
   function init() {
     showStoredFlash();
     var format = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
@@ -536,6 +894,7 @@
       };
       setTimeout(reloadLater, wait);
     }
+    initLumaLeasing();
     var box = $('[data-auto-refresh]');
     if (box) {
       try {
