@@ -9,10 +9,14 @@ import type { Config } from '../config';
 import { createDatabase, type DatabaseHandle } from '../db/client';
 import { createEncryptor, type Encryptor } from '../lib/crypto';
 import { createRateLimiter, createSignInLimiter } from '../api/rate-limit';
+import { createPublicChatLimiters } from '../api/routes/public-chat';
 import { connectTemporal } from '../temporal/client';
 import { createFetchWebhookSender } from '../integrations/webhook-sender';
 import { createSendGridEmailSender } from '../integrations/email';
 import { createAdPlatformClients } from '../integrations/ad-platform-clients';
+import { embedderFromConfig } from '../integrations/embeddings';
+import { createLocalFileStorage, type FileStorage } from '../integrations/file-storage';
+import { chatModelFromConfig } from '../integrations/llm';
 import type { AppDeps } from '../api/context';
 import { durationToMs } from '../lib/duration';
 
@@ -20,6 +24,8 @@ export interface SharedDependencies {
   config: Config;
   database: DatabaseHandle;
   encryptor: Encryptor;
+  /** Uploaded documents: written by the API, read by ingestion (a shared volume when they run apart). */
+  storage: FileStorage;
 }
 
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
@@ -60,6 +66,9 @@ export async function buildApiDependencies(shared: SharedDependencies, temporalA
     rateLimiter,
     signInLimiter: createSignInLimiter({ redisUrl: config.redisUrl }),
     encryptor: shared.encryptor,
+    storage: shared.storage,
+    // Per visitor and per property budgets for the public chat (Redis-backed when REDIS_URL is set).
+    publicChatLimiters: createPublicChatLimiters(config),
   };
 }
 
@@ -78,9 +87,19 @@ export function buildActivityDependencies(shared: SharedDependencies) {
     policy: config.webhooks,
     // The same SDK clients talk to the real platforms or the sandbox emulators: config.adPlatforms decides.
     adClients: createAdPlatformClients(config.adPlatforms),
+    storage: shared.storage,
+    // OpenAI when OPENAI_API_KEY is set; otherwise the offline lexical embedder and the extractive answerer.
+    embedder: embedderFromConfig(config),
+    chatModel: chatModelFromConfig(config),
+    retrieval: { matchThreshold: config.lumaleasing.matchThreshold, matchCount: config.lumaleasing.matchCount },
   };
 }
 
 export async function buildShared(config: Config): Promise<SharedDependencies> {
-  return { config, database: await openDatabase(config), encryptor: createEncryptor(config.encryptionKey) };
+  return {
+    config,
+    database: await openDatabase(config),
+    encryptor: createEncryptor(config.encryptionKey),
+    storage: createLocalFileStorage(config.lumaleasing.storageDir),
+  };
 }

@@ -30,11 +30,15 @@ const WORKER_SLOTS: Record<string, { maxConcurrentActivityTaskExecutions?: numbe
   [TASK_QUEUES.etl]: { maxConcurrentActivityTaskExecutions: 20 },
   // Backfill pages are large upserts: a few at a time keeps the database responsive for everyone else.
   [TASK_QUEUES.etlBackfill]: { maxConcurrentActivityTaskExecutions: 4 },
+  // Visitors wait on these answers: plenty of slots, and nothing else shares the queue.
+  [TASK_QUEUES.lumaleasingChat]: { maxConcurrentActivityTaskExecutions: 50 },
+  // Extraction and embedding are CPU- and API-heavy: a few at a time.
+  [TASK_QUEUES.lumaleasingIngest]: { maxConcurrentActivityTaskExecutions: 4 },
 };
 
 /**
- * One Worker per task queue: platform work, ETL syncs, and backfills (their own queue so one client's
- * three-year backfill never starves the others' daily syncs).
+ * One Worker per task queue: platform work, ETL syncs, backfills (their own queue so one client's three-year
+ * backfill never starves the others' daily syncs), LumaLeasing chat and LumaLeasing document ingestion.
  */
 export async function startWorkers(options: {
   connection: NativeConnection;

@@ -9,12 +9,13 @@ import { loadConfig } from '../config';
 import { createPlatformActivities } from '../activities';
 import { createApp } from '../api/app';
 import { listen, type RunningServer } from '../api/server';
-import { seedDemo } from '../db/seed';
+import { DEMO_ORG, seedDemo } from '../db/seed';
 import { startSandbox } from '../sandbox/server';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { buildActivityDependencies, buildApiDependencies, buildShared, connectWorkerConnection } from './dependencies';
 import { installWorkerRuntime, startWorkers } from './run-workers';
 import { seedDemoDataLake, seedDemoWebhookEndpoint } from './demo';
+import { seedDemoLumaLeasing } from './demo-lumaleasing';
 
 const started = Date.now();
 const config = loadConfig();
@@ -75,6 +76,8 @@ async function main() {
     await seedDemoWebhookEndpoint(app, demo.apiKey, `${config.sandbox.url}/receivers/demo`);
     // Sandbox ad accounts with schedules, and a 90-day backfill so the dashboard has data on first open.
     await seedDemoDataLake(app, demo.apiKey, { reserveId: demo.propertyIds[0]!, harborId: demo.propertyIds[1]! });
+    // The two communities' leasing documents (ingested in the background) and their chat personas.
+    await seedDemoLumaLeasing(app, demo.apiKey, { reserveId: demo.propertyIds[0]!, harborId: demo.propertyIds[1]! });
   }
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -91,7 +94,9 @@ async function main() {
   Demo org       ${join(config.dataDir, 'demo.json')}
                  admin ${demo.adminEmail} / ${demo.adminPassword}
                  viewer ${demo.viewerEmail} / ${demo.viewerPassword}
-                 API key ${demo.apiKey.slice(0, 12)}… (full key in demo.json)`
+                 API key ${demo.apiKey.slice(0, 12)}… (full key in demo.json)
+  Leasing chat   ${config.publicUrl}/chat/${DEMO_ORG.slug}/the-reserve-at-sandpoint
+                 ${config.publicUrl}/chat/${DEMO_ORG.slug}/harbor-view-lofts`
       : ''
   }
 
