@@ -6,7 +6,6 @@
  * current, embedded chunks, bypassing ingestion (tested on its own in workflows/lumaleasing-documents.test.ts).
  */
 import { createHash } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { documents, lumaleasingDocuments, type DocumentChunkMetadata } from '../db/schema/lumaleasing';
 import type { Embedder } from '../integrations/embeddings';
@@ -216,9 +215,4 @@ export async function insertFixtureDocuments(
     );
   }
   return ids;
-}
-
-/** Drops a document's chunks from retrieval the way a failed or superseded version would (no current version). */
-export async function retireDocument(db: Database, documentId: string) {
-  await db.execute(sql`update lumaleasing_documents set current_version = null where id = ${documentId}`);
 }
