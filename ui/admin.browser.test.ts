@@ -7,11 +7,12 @@ import { serve, type ServerType } from '@hono/node-server';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withTenant } from '../db/tenancy';
 import { webhookAttempts, webhookDeliveries, webhookEvents } from '../db/schema';
 import { startWorkflowOnce } from '../temporal/client';
+import { openPage, signIn } from '../test/browser';
 import { createTestApp, keyHeaders, type TestApp } from '../test/app-fixture';
 
 const CHROMIUM_ARGS = [
@@ -48,22 +49,8 @@ async function startRun(orgId: string, product: string, propertyId: string, summ
 }
 
 /** Collects uncaught page errors and console errors (a CSP violation is one) so every test can assert none. */
-async function newPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1440, height: 900 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
-  });
-  return { context, page, errors };
-}
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto('/admin/sign-in');
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', password);
-  await Promise.all([page.waitForURL('**/admin/workflows'), page.click('button[type=submit]')]);
+function newPage() {
+  return openPage(browser, baseUrl);
 }
 
 /** Visibility is eventually consistent: reload until the run shows up (or ~15 s pass). */

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { DateTime } from 'luxon';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCrmImportActivities } from '../activities/crm-import';
 import { createDataLakeActivities } from '../activities/data-lake';
@@ -21,6 +21,7 @@ import { withTenant } from '../db/tenancy';
 import { createAdPlatformClients } from '../integrations/ad-platform-clients';
 import { SANDBOX_ACCOUNTS, SANDBOX_CREDENTIALS } from '../sandbox/ad-world';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
+import { openPage, signIn } from '../test/browser';
 import { createTestApp, keyHeaders, type TestApp } from '../test/app-fixture';
 import { sandboxEndpoints, WORKFLOWS_PATH } from '../test/etl-worker';
 
@@ -115,22 +116,8 @@ async function waitForWorkflow(workflowId: string): Promise<string> {
   }
 }
 
-async function newPage(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1440, height: 900 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
-  });
-  return { context, page, errors };
-}
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto('/admin/sign-in');
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', password);
-  await Promise.all([page.waitForURL('**/admin/workflows'), page.click('button[type=submit]')]);
+function newPage() {
+  return openPage(browser, baseUrl);
 }
 
 beforeAll(async () => {

@@ -24,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app';
 import type { AppEnv } from '../api/context';
 import { createLocalFileStorage, type FileStorage } from '../integrations/file-storage';
+import { signIn } from '../test/browser';
 import { createTestApp, type TestApp } from '../test/app-fixture';
 import { startLumaLeasingWorker, type LumaLeasingWorker } from '../test/lumaleasing-worker';
 
@@ -135,13 +136,6 @@ async function newPage(options: { baseURL?: string } = {}): Promise<{
     if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
   });
   return { context, page, errors };
-}
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto('/admin/sign-in');
-  await page.fill('input[name=email]', email);
-  await page.fill('input[name=password]', password);
-  await Promise.all([page.waitForURL('**/admin/workflows'), page.click('button[type=submit]')]);
 }
 
 /** Retries an assertion until it holds (the API and workflows settle asynchronously). */
