@@ -38,7 +38,7 @@ const SIZES = (process.env.BENCH_CHUNKS ?? '10000,100000')
 const INGEST_ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 20);
 const LARGE_PDF_PAGES = Number(process.env.BENCH_LARGE_PDF_PAGES ?? 200);
 const QUERIES = 100;
-/** hnsw.ef_search values tried on the bare query (match_documents sets 100). */
+/** hnsw.ef_search values tried on the bare query (match_documents sets 200). */
 const EF_SEARCH = [40, 100, 200, 400];
 const K = 5;
 /** Chunks per synthetic document (a long property handbook); documents join chunks in match_documents. */
@@ -251,7 +251,7 @@ function retrieve(
   vector: string,
   shape: Shape,
   exact: boolean,
-  efSearch = 100,
+  efSearch = 200,
 ): Promise<Hit[]> {
   return withTenant(db, orgId, async (tx) => {
     if (shape === 'index') await indexSettings(tx, exact, efSearch);
@@ -271,11 +271,11 @@ function retrieve(
 }
 
 /**
- * The bare query's settings: match_documents' own HNSW settings (ef_search 100 unless given), and either no
+ * The bare query's settings: match_documents' own HNSW settings (ef_search 200 unless given), and either no
  * way around the HNSW index (sorting off, so only an index that returns rows in distance order qualifies; the
  * planner would otherwise sort a sequential scan at small sizes) or no index scans at all (the exact answer).
  */
-async function indexSettings(tx: Transaction, exact: boolean, efSearch = 100) {
+async function indexSettings(tx: Transaction, exact: boolean, efSearch = 200) {
   await tx.execute(sql`set local hnsw.iterative_scan = 'relaxed_order'`);
   await tx.execute(sql.raw(`set local hnsw.ef_search = ${Math.floor(efSearch)}`));
   if (exact) await tx.execute(sql`set local enable_indexscan = off`);
@@ -385,7 +385,7 @@ async function benchRetrieval(size: number, pool: string[], queries: string[]) {
     // The plan match_documents' inner query gets (same settings as the function): does it use the index?
     const plan = await withTenant(db, org.orgId, async (tx) => {
       await tx.execute(sql`set local hnsw.iterative_scan = 'relaxed_order'`);
-      await tx.execute(sql`set local hnsw.ef_search = 100`);
+      await tx.execute(sql`set local hnsw.ef_search = 200`);
       const result = (await tx.execute(sql`
         explain select d.id from documents d
         join lumaleasing_documents ld on ld.id = d.document_id and ld.current_version = d.version
@@ -411,7 +411,7 @@ async function benchRetrieval(size: number, pool: string[], queries: string[]) {
       if (bare === exact) throw new Error(`the ${exact ? 'exact' : 'HNSW'} query did not get the plan it measures`);
     }
 
-    const timed = async (shape: Shape, exact: boolean, efSearch = 100) => {
+    const timed = async (shape: Shape, exact: boolean, efSearch = 200) => {
       for (let i = 0; i < 5; i++) await retrieve(db, org.orgId, propertyId, queryVectors[i]!, shape, exact, efSearch);
       const samples: number[] = [];
       const results: Hit[][] = [];
