@@ -21,12 +21,13 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
-import { eq, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { chunkDocument, detectDocumentType, extractDocumentText } from '../activities/lumaleasing-text';
 import { createDatabase, type Database, type Transaction } from '../db/client';
 import { createOrganization } from '../db/organizations';
-import { documents, lumaleasingDocuments, lumaleasingDocumentVersions } from '../db/schema/lumaleasing';
+import { documents, lumaleasingDocuments } from '../db/schema/lumaleasing';
 import { withTenant } from '../db/tenancy';
+import { insertReadyDocument } from './insert-ready-document';
 import { createLexicalEmbedder } from '../integrations/embeddings';
 import { makePdf } from '../sandbox/lumaleasing/make-pdf';
 import { SAMPLE_PROPERTIES, loadSampleDocuments, type SampleDocument } from '../sandbox/lumaleasing/sample-documents';
@@ -138,44 +139,16 @@ async function benchIngestion(docs: SampleDocument[], pool: string[]) {
       const vectors = await embedder.embed(chunks.map((c) => c.content));
       stage.embed += performance.now() - t;
       t = performance.now();
-      const filename = `${counter++}-${doc.filename}`;
-      await withTenant(db, org.orgId, async (tx) => {
-        const [row] = await tx
-          .insert(lumaleasingDocuments)
-          .values({ orgId: org.orgId, propertyId, title: doc.title, filename, latestVersion: 1, createdBy: 'bench' })
-          .returning({ id: lumaleasingDocuments.id });
-        const id = row!.id;
-        await tx.insert(lumaleasingDocumentVersions).values({
-          orgId: org.orgId,
-          documentId: id,
-          version: 1,
-          contentType: type,
-          byteSize: doc.bytes.byteLength,
-          sha256: createHash('sha256').update(doc.bytes).digest('hex'),
-          storageKey: `documents/${org.orgId}/${id}/v1`,
-          status: 'ready',
-          chunkCount: chunks.length,
-          workflowId: `bench/${id}`,
-          createdBy: 'bench',
-        });
-        // The pipeline inserts in batches of 100 rows (activities/lumaleasing-documents.ts) and embeds later.
-        for (let i = 0; i < chunks.length; i += 100) {
-          await tx.insert(documents).values(
-            chunks.slice(i, i + 100).map((c, j) => ({
-              orgId: org.orgId,
-              propertyId,
-              documentId: id,
-              version: 1,
-              chunkIndex: c.index,
-              content: c.content,
-              contentSha256: c.contentSha256,
-              tokenCount: c.tokenCount,
-              metadata: c.metadata,
-              embedding: vectors[i + j]!,
-            })),
-          );
-        }
-        await tx.update(lumaleasingDocuments).set({ currentVersion: 1 }).where(eq(lumaleasingDocuments.id, id));
+      await insertReadyDocument(db, {
+        orgId: org.orgId,
+        propertyId,
+        filename: `${counter++}-${doc.filename}`,
+        title: doc.title,
+        contentType: type,
+        bytes: doc.bytes,
+        chunks,
+        vectors,
+        createdBy: 'bench',
       });
       stage.insert += performance.now() - t;
       return { chunks: chunks.length, pages: type === 'application/pdf' ? pages.length : 0 };

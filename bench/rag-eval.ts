@@ -33,13 +33,12 @@ import { loadConfig } from '../config';
 import { createDatabase } from '../db/client';
 import { createOrganization } from '../db/organizations';
 import { properties } from '../db/schema';
-import { documents, lumaleasingDocuments, lumaleasingDocumentVersions } from '../db/schema/lumaleasing';
 import { DEMO_ORG } from '../db/seed';
 import { withTenant } from '../db/tenancy';
+import { insertReadyDocument } from './insert-ready-document';
 import { embedderFromConfig } from '../integrations/embeddings';
 import { chatModelFromConfig } from '../integrations/llm';
 import { SAMPLE_PROPERTIES, loadSampleDocuments } from '../sandbox/lumaleasing/sample-documents';
-import { createHash } from 'node:crypto';
 
 /** A fact, or any one of several phrasings of it. */
 type Fact = string | string[];
@@ -150,52 +149,18 @@ try {
       const { chunks, duplicates } = await chunkDocument(extracted.pages, { title: doc.title });
       const vectors = await embedder.embed(chunks.map((c) => c.content));
       const pages = type === 'application/pdf' ? extracted.pages.length : null;
-      const documentId = await withTenant(db, org.orgId, async (tx) => {
-        const [row] = await tx
-          .insert(lumaleasingDocuments)
-          .values({
-            orgId: org.orgId,
-            propertyId,
-            title: doc.title,
-            filename: doc.filename,
-            latestVersion: 1,
-            createdBy: 'rag-eval',
-          })
-          .returning({ id: lumaleasingDocuments.id });
-        const id = row!.id;
-        await tx.insert(lumaleasingDocumentVersions).values({
-          orgId: org.orgId,
-          documentId: id,
-          version: 1,
-          contentType: type,
-          byteSize: doc.bytes.byteLength,
-          sha256: createHash('sha256').update(doc.bytes).digest('hex'),
-          storageKey: `documents/${org.orgId}/${id}/v1`,
-          status: 'ready',
-          pages,
-          chunkCount: chunks.length,
-          duplicateChunks: duplicates,
-          workflowId: `rag-eval/${id}`,
-          createdBy: 'rag-eval',
-          finishedAt: new Date(),
-        });
-        await tx.insert(documents).values(
-          chunks.map((c, i) => ({
-            orgId: org.orgId,
-            propertyId,
-            documentId: id,
-            version: 1,
-            chunkIndex: c.index,
-            content: c.content,
-            contentSha256: c.contentSha256,
-            tokenCount: c.tokenCount,
-            metadata: c.metadata,
-            embedding: vectors[i]!,
-          })),
-        );
-        // As publishDocumentVersion does: the version goes live in one statement.
-        await tx.update(lumaleasingDocuments).set({ currentVersion: 1 }).where(eq(lumaleasingDocuments.id, id));
-        return id;
+      const documentId = await insertReadyDocument(db, {
+        orgId: org.orgId,
+        propertyId,
+        filename: doc.filename,
+        title: doc.title,
+        contentType: type,
+        bytes: doc.bytes,
+        chunks,
+        vectors,
+        pages,
+        duplicateChunks: duplicates,
+        createdBy: 'rag-eval',
       });
       filenameByDocumentId.set(documentId, doc.filename);
       propertyByDocumentId.set(documentId, s.slug);
