@@ -3,11 +3,28 @@
  * their own with `loadConfig({ ...overrides })` and nothing reads the environment behind their back.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { durationToMs, parseDurationList, type DurationString } from './lib/duration';
 
 export type Mode = 'sandbox' | 'production';
+
+/**
+ * The sandbox Twilio account the emulator accepts (sandbox/twilio.ts). Not secrets: they only open the local
+ * emulator. Real credentials come from TWILIO_* variables.
+ */
+export const SANDBOX_TWILIO = {
+  accountSid: 'AC00000000000000000000000000000001',
+  authToken: 'sandbox-twilio-auth-token-p11-console',
+  messagingServiceSid: 'MG00000000000000000000000000000001',
+} as const;
+
+/**
+ * The public half of the sandbox SendGrid emulator's Event Webhook signing key (an ECDSA P-256 pair whose
+ * private half lives in sandbox/sendgrid-keys.ts). Not a secret: it verifies only the emulator's events.
+ */
+export const SANDBOX_SENDGRID_EVENT_PUBLIC_KEY = 
+  'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAENryaq/c9Pq4Gvv60XLW8VAu+zyfwUkJp6s6iU7vhf9SatR2UmdpSqGBZNMy4I/3+G47cripJVseV+URtSU9Bjw==';
 
 export interface Config {
   /** sandbox: no credentials, external services are the local emulators, demo data is seeded. */
@@ -56,6 +73,40 @@ export interface Config {
   email: {
     sendgridApiKey: string | undefined;
     from: string;
+    /** Base URL of SendGrid's v3 API: the real one with a key, the sandbox emulator without. */
+    sendgridApiUrl: string;
+    /**
+     * Public key (base64 DER, from SendGrid's Mail Settings) that signs the Event Webhook; without a key, the
+     * sandbox emulator's key. Events with a bad or missing signature get 403.
+     */
+    sendgridEventWebhookPublicKey: string;
+    /**
+     * Inbound Parse has no signature: its URL carries this secret (`/webhooks/sendgrid/inbound/<secret>`).
+     * Derived from the encryption key when unset.
+     */
+    sendgridInboundSecret: string;
+    /** Replies to sequence emails go to `reply+<leadId>@<this domain>` (a domain routed to Inbound Parse). */
+    replyDomain: string;
+  };
+  /** Twilio Programmable Messaging: the real API with credentials, the sandbox emulator without. */
+  twilio: {
+    accountSid: string;
+    /** Signs inbound webhooks and status callbacks (X-Twilio-Signature); also the API password. */
+    authToken: string;
+    /** Messaging Service SID (MG...): sends use its number pool, STOP handling and inbound URL. */
+    messagingServiceSid: string;
+    /** Base URL of api.twilio.com (the emulator's `<sandbox>/twilio` without credentials). */
+    apiUrl: string;
+  };
+  tourspark: {
+    /** After a sequence exits, its workflow keeps routing the lead's replies for this long, then closes. */
+    replyWindow: DurationString;
+  };
+  leadpulse: {
+    /** Leads younger than this are left out of training: whether they lease is not known yet. */
+    labelMaturity: DurationString;
+    /** Training run schedule (Temporal Schedule per organization), a cron expression in UTC. */
+    trainingCron: string;
   };
   /** Ad and analytics platforms: the real hosts in production mode, the sandbox emulators otherwise. */
   adPlatforms: {
@@ -162,6 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
   const requestTimeout = env.WEBHOOK_TIMEOUT ?? '15s';
   durationToMs(disableAfter);
   durationToMs(requestTimeout);
+  const encryptionKey = resolveEncryptionKey(env, mode, dataDir);
   return {
     mode,
     port,
@@ -180,7 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
       sdkLogLevel: sdkLogLevelFrom(env.TEMPORAL_LOG_LEVEL),
     },
     redisUrl: env.REDIS_URL || undefined,
-    encryptionKey: resolveEncryptionKey(env, mode, dataDir),
+    encryptionKey,
     sessionTtlMs: durationToMs(env.SESSION_TTL ?? '12h'),
     rateLimitPerMinute: intFrom(env, 'RATE_LIMIT_PER_MINUTE', 100),
     bodyLimitBytes: intFrom(env, 'API_BODY_LIMIT_BYTES', 1024 * 1024),
@@ -196,6 +248,28 @@ export function loadConfig(env: Env = process.env): Config {
     email: {
       sendgridApiKey: env.SENDGRID_API_KEY || undefined,
       from: env.EMAIL_FROM ?? 'P11 Console <notifications@p11.local>',
+      sendgridApiUrl: trimSlash(
+        env.SENDGRID_API_URL ?? (env.SENDGRID_API_KEY ? 'https://api.sendgrid.com' : `${sandboxUrl}/sendgrid`),
+      ),
+      sendgridEventWebhookPublicKey:
+        env.SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY ?? (env.SENDGRID_API_KEY ? '' : SANDBOX_SENDGRID_EVENT_PUBLIC_KEY),
+      sendgridInboundSecret:
+        env.SENDGRID_INBOUND_SECRET ??
+        createHmac('sha256', encryptionKey).update('sendgrid inbound parse').digest('base64url').slice(0, 32),
+      replyDomain: env.EMAIL_REPLY_DOMAIN ?? 'reply.p11.local',
+    },
+    twilio: {
+      accountSid: env.TWILIO_ACCOUNT_SID ?? SANDBOX_TWILIO.accountSid,
+      authToken: env.TWILIO_AUTH_TOKEN ?? SANDBOX_TWILIO.authToken,
+      messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID ?? SANDBOX_TWILIO.messagingServiceSid,
+      apiUrl: trimSlash(env.TWILIO_API_URL ?? (env.TWILIO_ACCOUNT_SID ? 'https://api.twilio.com' : `${sandboxUrl}/twilio`)),
+    },
+    tourspark: {
+      replyWindow: env.TOURSPARK_REPLY_WINDOW ?? '14d',
+    },
+    leadpulse: {
+      labelMaturity: env.LEADPULSE_LABEL_MATURITY ?? '60d',
+      trainingCron: env.LEADPULSE_TRAINING_CRON ?? '0 3 1 * *',
     },
     adPlatforms: {
       metaGraphUrl: trimSlash(env.META_GRAPH_URL ?? (live ? 'https://graph.facebook.com' : `${sandboxUrl}/meta`)),

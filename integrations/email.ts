@@ -16,10 +16,19 @@ export interface EmailMessage {
    */
   idempotencyKey: string;
   category?: string;
+  /** Where replies go (TourSpark: `reply+<leadId>@<replyDomain>`, routed back by Inbound Parse). */
+  replyTo?: string;
+  /** Extra custom args SendGrid echoes in Event Webhook events (lead_id, message_id), beside idempotency_key. */
+  customArgs?: Record<string, string>;
 }
 
 export interface EmailSender {
   send(message: EmailMessage): Promise<{ messageId: string | null }>;
+  /**
+   * SendGrid's own record (Email Activity API, `GET /v3/messages`) of a message sent with this idempotency key
+   * since `since`: how a send whose outcome is unknown is reconciled instead of repeated. Null when none.
+   */
+  findSent(query: { idempotencyKey: string; since: Date }): Promise<{ messageId: string } | null>;
 }
 
 export interface SendGridEmailSenderOptions {

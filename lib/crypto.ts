@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * AES-256-GCM for secrets the platform must read back (webhook signing secrets, later: connection
@@ -7,11 +7,21 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEq
 export interface Encryptor {
   encrypt(plaintext: string): string;
   decrypt(ciphertext: string): string;
+  /**
+   * A blind index: HMAC-SHA256 (hex) of an already normalised value under a key derived from the encryption
+   * key, so encrypted contact details can be looked up by equality (inbound SMS by sender) without decrypting.
+   */
+  blindIndex(normalisedValue: string): string;
 }
 
 export function createEncryptor(key: Buffer): Encryptor {
   if (key.length !== 32) throw new Error('Encryption key must be 32 bytes (base64-encode 32 random bytes)');
+  // A separate key for the index, so an index value says nothing about the encryption key and vice versa.
+  const indexKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'p11-console blind index v1', 32));
   return {
+    blindIndex(normalisedValue) {
+      return createHmac('sha256', indexKey).update(normalisedValue, 'utf8').digest('hex');
+    },
     encrypt(plaintext) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

@@ -20,6 +20,13 @@ export const TASK_QUEUES = {
   lumaleasingChat: 'p11-lumaleasing-chat-v1',
   /** Document ingestion: extraction and embedding batches, bursty when staff upload a folder of PDFs. */
   lumaleasingIngest: 'p11-lumaleasing-ingest-v1',
+  /**
+   * Lead intake and TourSpark sequences: thousands of mostly-sleeping workflows whose sends are small API
+   * calls; their own queue so a burst of new leads (a CRM import) never delays chat or syncs.
+   */
+  tourspark: 'p11-tourspark-v1',
+  /** LeadPulse training: CPU-bound minutes of tree boosting, one or two at a time. */
+  leadpulse: 'p11-leadpulse-v1',
 } as const;
 
 export type TaskQueue = (typeof TASK_QUEUES)[keyof typeof TASK_QUEUES];

@@ -34,6 +34,10 @@ const WORKER_SLOTS: Record<string, { maxConcurrentActivityTaskExecutions?: numbe
   [TASK_QUEUES.lumaleasingChat]: { maxConcurrentActivityTaskExecutions: 50 },
   // Extraction and embedding are CPU- and API-heavy: a few at a time.
   [TASK_QUEUES.lumaleasingIngest]: { maxConcurrentActivityTaskExecutions: 4 },
+  // Sends are short HTTP calls; many sequences start at once when leads arrive in bulk.
+  [TASK_QUEUES.tourspark]: { maxConcurrentActivityTaskExecutions: 50 },
+  // Training holds a core for minutes: one at a time per worker.
+  [TASK_QUEUES.leadpulse]: { maxConcurrentActivityTaskExecutions: 1 },
 };
 
 /**

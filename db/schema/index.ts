@@ -8,3 +8,5 @@ export * from './notifications';
 export * from './data-lake';
 export * from './leads';
 export * from './lumaleasing';
+export * from './tourspark';
+export * from './leadpulse';

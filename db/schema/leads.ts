@@ -11,8 +11,15 @@ export type LeadStatus = (typeof LEAD_STATUSES)[number];
 export interface LeadContact {
   name: string;
   email: string | null;
+  /** E.164 when it could be normalised (lib/contact.ts), else as given. */
   phone: string | null;
+  /** What the lead wrote when they inquired (website form, listing site), when anything. */
+  message?: string | null;
 }
+
+/** Email domain classes LeadPulse uses (ml/lead-features.ts decides the class from the address). */
+export const EMAIL_DOMAIN_CLASSES = ['corporate', 'free', 'disposable', 'none'] as const;
+export type EmailDomainClass = (typeof EMAIL_DOMAIN_CLASSES)[number];
 
 /**
  * Leads from every intake (CRM imports, website forms, the chat). Idempotent per `(source, external_id)`:
@@ -34,6 +41,21 @@ export const factLeads = pgTable(
     crmStatus: text('crm_status'),
     /** LeadPulse score 0-100, when scored. */
     aiScore: integer('ai_score'),
+    /** The model version that produced ai_score (leadpulse_models.version). */
+    aiScoreModelVersion: integer('ai_score_model_version'),
+    aiScoredAt: timestamp('ai_scored_at', { withTimezone: true }),
+    /**
+     * Blind indexes of the contact (HMAC-SHA256 under a key derived from the encryption key, lib/crypto.ts):
+     * inbound SMS and email find their lead by sender without decrypting every row.
+     */
+    phoneHash: text('phone_hash'),
+    emailHash: text('email_hash'),
+    /** LeadPulse features the contact would otherwise only give away decrypted. Not PII. */
+    emailDomainClass: text('email_domain_class', { enum: EMAIL_DOMAIN_CLASSES }),
+    /** SMS and emails exchanged with the lead (both directions); a LeadPulse feature. */
+    interactions: integer('interactions').notNull().default(0),
+    /** Minutes from our first outbound message to the lead's first reply; null until they reply. */
+    firstResponseMinutes: integer('first_response_minutes'),
     /** When the lead first contacted the property (the CRM's date), not when we stored it. */
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
     tourAt: timestamp('tour_at', { withTimezone: true }),
@@ -47,6 +69,8 @@ export const factLeads = pgTable(
   (t) => [
     uniqueIndex('fact_leads_source_external_unique').on(t.orgId, t.source, t.externalId),
     index('fact_leads_property_received_idx').on(t.propertyId, t.receivedAt),
+    index('fact_leads_phone_hash_idx').on(t.phoneHash),
+    index('fact_leads_email_hash_idx').on(t.emailHash),
     tenantIsolation(),
   ],
 );
