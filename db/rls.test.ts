@@ -22,6 +22,11 @@ import {
   auditLog,
   crmImports,
   factLeads,
+  leadMessages,
+  leadpulseModels,
+  leadWorkflows,
+  toursparkOptOuts,
+  toursparkSequences,
   factMarketingPerformance,
   factWebTraffic,
   notifications,
@@ -37,6 +42,7 @@ import {
   rawMetaAds,
 } from './schema';
 import { withTenant } from './tenancy';
+import { DEFAULT_SEQUENCE } from '../lib/tourspark-definition';
 
 let handle: DatabaseHandle;
 let db: Database;
@@ -168,12 +174,36 @@ async function seedOrg(name: string) {
       channelGroup: 'Organic Search',
       rawSource: 'test',
     });
-    await tx.insert(factLeads).values({
+    const [lead] = await tx
+      .insert(factLeads)
+      .values({ orgId, source: 'test', externalId: tag, contactCiphertext: 'v1:x:y:z', receivedAt: new Date() })
+      .returning();
+    await tx.insert(leadWorkflows).values({
       orgId,
-      source: 'test',
-      externalId: tag,
-      contactCiphertext: 'v1:x:y:z',
-      receivedAt: new Date(),
+      leadId: lead!.id,
+      workflowId: `tourspark/lead/${lead!.id}`,
+      totalSteps: 3,
+    });
+    await tx.insert(leadMessages).values({
+      orgId,
+      leadId: lead!.id,
+      direction: 'outbound',
+      channel: 'sms',
+      idempotencyKey: `tourspark/lead/${lead!.id}/step/1`,
+      status: 'sent',
+      body: 'Hi',
+    });
+    await tx.insert(toursparkOptOuts).values({ orgId, channel: 'sms', addressHash: tag, source: 'STOP' });
+    await tx.insert(leadpulseModels).values({
+      orgId,
+      version: 1,
+      trainingWorkflowId: `leadpulse/train/${orgId}/${tag}`,
+      featureSpec: { version: 1, sources: [], unitTypes: [], names: [] },
+      trees: { kind: 'gbt', baseScore: 0, trees: [], featureCount: 0 },
+      params: {},
+      metrics: {} as never,
+      onnx: Buffer.from('onnx'),
+      onnxSha256: tag,
     });
     await tx.insert(crmImports).values({
       orgId,
@@ -184,6 +214,12 @@ async function seedOrg(name: string) {
       createdBy: 'test',
     });
     const propertyId = created.propertyIds[0]!;
+    await tx.insert(toursparkSequences).values({
+      orgId,
+      propertyId,
+      definition: DEFAULT_SEQUENCE,
+      updatedBy: 'test',
+    });
     const [doc] = await tx
       .insert(lumaleasingDocuments)
       .values({
