@@ -249,20 +249,22 @@ export function loadConfig(env: Env = process.env): Config {
       sendgridApiKey: env.SENDGRID_API_KEY || undefined,
       from: env.EMAIL_FROM ?? 'P11 Console <notifications@p11.local>',
       sendgridApiUrl: trimSlash(
-        env.SENDGRID_API_URL ?? (env.SENDGRID_API_KEY ? 'https://api.sendgrid.com' : `${sandboxUrl}/sendgrid`),
+        env.SENDGRID_API_URL ?? (live || env.SENDGRID_API_KEY ? 'https://api.sendgrid.com' : `${sandboxUrl}/sendgrid`),
       ),
       sendgridEventWebhookPublicKey:
-        env.SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY ?? (env.SENDGRID_API_KEY ? '' : SANDBOX_SENDGRID_EVENT_PUBLIC_KEY),
+        env.SENDGRID_EVENT_WEBHOOK_PUBLIC_KEY || (live || env.SENDGRID_API_KEY ? '' : SANDBOX_SENDGRID_EVENT_PUBLIC_KEY),
       sendgridInboundSecret:
-        env.SENDGRID_INBOUND_SECRET ??
+        env.SENDGRID_INBOUND_SECRET ||
         createHmac('sha256', encryptionKey).update('sendgrid inbound parse').digest('base64url').slice(0, 32),
-      replyDomain: env.EMAIL_REPLY_DOMAIN ?? 'reply.p11.local',
+      replyDomain: env.EMAIL_REPLY_DOMAIN || 'reply.p11.local',
     },
     twilio: {
-      accountSid: env.TWILIO_ACCOUNT_SID ?? SANDBOX_TWILIO.accountSid,
-      authToken: env.TWILIO_AUTH_TOKEN ?? SANDBOX_TWILIO.authToken,
-      messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID ?? SANDBOX_TWILIO.messagingServiceSid,
-      apiUrl: trimSlash(env.TWILIO_API_URL ?? (env.TWILIO_ACCOUNT_SID ? 'https://api.twilio.com' : `${sandboxUrl}/twilio`)),
+      accountSid: env.TWILIO_ACCOUNT_SID || SANDBOX_TWILIO.accountSid,
+      authToken: env.TWILIO_AUTH_TOKEN || SANDBOX_TWILIO.authToken,
+      messagingServiceSid: env.TWILIO_MESSAGING_SERVICE_SID || SANDBOX_TWILIO.messagingServiceSid,
+      apiUrl: trimSlash(
+        env.TWILIO_API_URL ?? (live || env.TWILIO_ACCOUNT_SID ? 'https://api.twilio.com' : `${sandboxUrl}/twilio`),
+      ),
     },
     tourspark: {
       replyWindow: env.TOURSPARK_REPLY_WINDOW ?? '14d',
