@@ -25,6 +25,12 @@ export const PERMISSIONS = [
   'lumaleasing:read',
   'lumaleasing:write',
   'lumaleasing:reply',
+  'leads:read',
+  'leads:write',
+  'leads:reply',
+  'tourspark:write',
+  'leadpulse:read',
+  'leadpulse:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -41,10 +47,22 @@ const VIEWER: Permission[] = [
   'data_lake:read',
   'analytics:read',
   'lumaleasing:read',
+  'leads:read',
+  'leadpulse:read',
 ];
 // lumaleasing:reply (take over, answer visitors, hand back) is front-desk work; documents and the bot's
 // persona (lumaleasing:write) are settings, so admin only.
-const MANAGER: Permission[] = [...VIEWER, 'workflows:write', 'approvals:write', 'members:read', 'lumaleasing:reply'];
+// leads:reply (message a lead, pause/resume their sequence, record a booked tour or an opt-out) is front-desk
+// work too. leads:write creates leads (external systems' API keys); sequences (tourspark:write) and model
+// training and promotion (leadpulse:write) are settings.
+const MANAGER: Permission[] = [
+  ...VIEWER,
+  'workflows:write',
+  'approvals:write',
+  'members:read',
+  'lumaleasing:reply',
+  'leads:reply',
+];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   viewer: new Set(VIEWER),

@@ -25,6 +25,8 @@ const PRODUCT_PAGES: Partial<Record<ProductId, string>> = {
   'data-lake': '/admin/data-lake',
   'multichannel-bi': '/admin/analytics',
   lumaleasing: '/admin/lumaleasing',
+  tourspark: '/admin/leads',
+  leadpulse: '/admin/leadpulse',
 };
 
 /** Where a product's sidebar link goes. */

@@ -20,6 +20,12 @@ export interface TourSparkSequenceInput {
   orgId: string;
   leadId: string;
   propertyId: string | null;
+  /**
+   * A run that sends no steps, only routes replies, and closes after the reply window: what an inbound reply
+   * starts (signal-with-start) when the lead's sequence has already closed or never ran. A running sequence
+   * ignores this input (the signal just reaches it).
+   */
+  replyOnly?: boolean;
 }
 
 /** What the sequence runs, read once at its start (editing the property's sequence later does not change it). */
