@@ -16,6 +16,7 @@ import { buildActivityDependencies, buildApiDependencies, buildShared, connectWo
 import { installWorkerRuntime, startWorkers } from './run-workers';
 import { seedDemoDataLake, seedDemoWebhookEndpoint } from './demo';
 import { seedDemoLumaLeasing } from './demo-lumaleasing';
+import { pointSandboxWebhooksAt } from './demo-tourspark';
 
 const started = Date.now();
 const config = loadConfig();
@@ -54,6 +55,7 @@ async function main() {
     const sandbox = await startSandbox({ port: config.sandbox.port });
     cleanups.push(() => sandbox.close());
     sandboxUrl = sandbox.url;
+    await pointSandboxWebhooksAt(sandbox.url, config);
   }
 
   const connection = await connectWorkerConnection(config, temporalAddress);
