@@ -11,6 +11,7 @@ import { createGoogleAdsEmulator } from './google-ads';
 import { createGoogleOAuthEmulator } from './google-oauth';
 import { createMetaAdsEmulator } from './meta-ads';
 import { createSendGridEmulator } from './sendgrid';
+import { createTwilioEmulator } from './twilio';
 import { createWebhookReceiver } from './webhook-receiver';
 
 export function createSandboxApp() {
@@ -20,11 +21,12 @@ export function createSandboxApp() {
     .get('/', (c) =>
       c.json({
         sandbox: 'p11-console',
-        services: ['/sendgrid', '/receivers'],
+        services: ['/sendgrid', '/twilio', '/receivers'],
         adPlatforms: ['/meta', '/google-ads', '/google-oauth', '/ga4', '/_world'],
       }),
     )
     .route('/sendgrid', createSendGridEmulator())
+    .route('/twilio', createTwilioEmulator())
     .route('/receivers', createWebhookReceiver())
     .route('/meta', createMetaAdsEmulator(adWorld))
     .route('/google-oauth', createGoogleOAuthEmulator(adWorld))
