@@ -56,7 +56,9 @@ import {
   type LeadStatus,
 } from '../db/schema';
 import { withTenant } from '../db/tenancy';
+import { contactHashes } from '../lib/contact';
 import type { Encryptor } from '../lib/crypto';
+import { emailDomainClass } from '../ml/lead-features';
 
 export type CrmFormat = 'entrata' | 'yardi' | 'generic';
 
@@ -376,7 +378,7 @@ export interface CrmImportResult {
   rowErrors: number;
 }
 
-/** Leads per insert statement (13 columns each: well under PostgreSQL's 65,535 bind parameters). */
+/** Leads per insert statement (16 columns each: well under PostgreSQL's 65,535 bind parameters). */
 const LEAD_CHUNK = 1_000;
 
 export function createCrmImportActivities(deps: CrmImportActivityDeps) {
@@ -440,6 +442,9 @@ export function createCrmImportActivities(deps: CrmImportActivityDeps) {
                 source: lead.source,
                 externalId: lead.externalId,
                 contactCiphertext: encryptor.encrypt(JSON.stringify(lead.contact)),
+                // Blind indexes (inbound replies find the lead by sender) and a LeadPulse feature of the email.
+                ...contactHashes(encryptor, lead.contact),
+                emailDomainClass: emailDomainClass(lead.contact.email),
                 status: lead.status,
                 crmStatus: lead.crmStatus,
                 receivedAt: lead.receivedAt,

@@ -6,13 +6,17 @@ import { createCrmImportActivities, type CrmImportActivityDeps } from './crm-imp
 import { createDataLakeActivities, type DataLakeActivityDeps } from './data-lake';
 import { createLumaLeasingChatActivities, type LumaLeasingChatActivityDeps } from './lumaleasing-chat';
 import { createLumaLeasingDocumentActivities, type LumaLeasingDocumentActivityDeps } from './lumaleasing-documents';
+import { createLeadPulseActivities, type LeadPulseActivityDeps } from './leadpulse';
+import { createTourSparkActivities, type TourSparkActivityDeps } from './tourspark';
 import { createWebhookActivities, type WebhookActivityDeps } from './webhooks';
 
 export type PlatformActivityDeps = WebhookActivityDeps &
   DataLakeActivityDeps &
   CrmImportActivityDeps &
   LumaLeasingDocumentActivityDeps &
-  LumaLeasingChatActivityDeps;
+  LumaLeasingChatActivityDeps &
+  TourSparkActivityDeps &
+  LeadPulseActivityDeps;
 
 export function createPlatformActivities(deps: PlatformActivityDeps) {
   return {
@@ -21,6 +25,8 @@ export function createPlatformActivities(deps: PlatformActivityDeps) {
     ...createCrmImportActivities(deps),
     ...createLumaLeasingDocumentActivities(deps),
     ...createLumaLeasingChatActivities(deps),
+    ...createTourSparkActivities(deps),
+    ...createLeadPulseActivities(deps),
   };
 }
 

@@ -19,7 +19,9 @@ import { properties } from '../db/schema/organizations';
 import { withTenant } from '../db/tenancy';
 import type { Embedder } from '../integrations/embeddings';
 import type { ChatModel } from '../integrations/llm';
+import { contactHashes } from '../lib/contact';
 import type { Encryptor } from '../lib/crypto';
+import { emailDomainClass } from '../ml/lead-features';
 import type { WebhookEventInput } from './webhook-events';
 import type { ConversationState, StaffReplyInput, TranscriptMessage } from '../workflows/lumaleasing';
 import {
@@ -244,6 +246,15 @@ export function createLumaLeasingChatActivities(deps: LumaLeasingChatActivityDep
     }
   }
 
+  /**
+   * What fact_leads keeps beside the encrypted contact: blind indexes (inbound SMS and email find the lead by
+   * sender) and the email's domain class (a LeadPulse feature), kept in step with every contact write.
+   */
+  const searchableContact = (contact: LeadContact) => ({
+    ...contactHashes(encryptor, contact),
+    emailDomainClass: emailDomainClass(contact.email),
+  });
+
   return {
     /** The conversation as a new run starts it: mode, who took it over, the next seq and the lead. */
     async loadConversationState(input: ConversationRef): Promise<ConversationState> {
@@ -452,7 +463,11 @@ export function createLumaLeasingChatActivities(deps: LumaLeasingChatActivityDep
           };
           await tx
             .update(factLeads)
-            .set({ contactCiphertext: encryptor.encrypt(JSON.stringify(merged)), updatedAt: now() })
+            .set({
+              contactCiphertext: encryptor.encrypt(JSON.stringify(merged)),
+              ...searchableContact(merged),
+              updatedAt: now(),
+            })
             .where(eq(factLeads.id, existing.id));
           leadId = existing.id;
         } else {
@@ -464,6 +479,7 @@ export function createLumaLeasingChatActivities(deps: LumaLeasingChatActivityDep
               source: CHAT_LEAD_SOURCE,
               externalId: conversationId,
               contactCiphertext: encryptor.encrypt(JSON.stringify(contact)),
+              ...searchableContact(contact),
               status: 'new',
               receivedAt: now(),
             })

@@ -126,8 +126,12 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       return { notice, to: admins.map((a) => a.email) };
     });
     if (!pending) return;
-    const sent =
-      pending.to.length > 0
+    // A retry after a crash between sending and recording asks SendGrid first: the email may be out already.
+    const alreadySent =
+      pending.to.length > 0 ? await email.findSent({ idempotencyKey: dedupeKey, since: endpoint.disabledAt }) : null;
+    const sent = alreadySent
+      ? alreadySent
+      : pending.to.length > 0
         ? await email.send({
             to: pending.to,
             subject: pending.notice.title,

@@ -6,8 +6,11 @@
  */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { createLeadPulseActivities } from '../activities/leadpulse';
+import { createLeadScorer } from '../activities/leadpulse-scorer';
 import { createLumaLeasingChatActivities } from '../activities/lumaleasing-chat';
 import { createLumaLeasingDocumentActivities } from '../activities/lumaleasing-documents';
+import { createTourSparkActivities } from '../activities/tourspark';
 import { createWebhookActivities } from '../activities/webhooks';
 import type { DatabaseHandle } from '../db/client';
 import { createLexicalEmbedder, type Embedder } from '../integrations/embeddings';
@@ -56,6 +59,28 @@ export async function startLumaLeasingWorker(options: LumaLeasingWorkerOptions):
       sender: { send: async () => ({ status: 200, body: '', durationMs: 0 }) } as never,
       email: { send: async () => ({ messageId: 'test' }) } as never,
       policy: { retrySchedule: ['0s'], disableAfter: '5d', requestTimeout: '5s' },
+    }),
+    // Lead intake scores the lead (no promoted model here: a null score) and asks whether TourSpark applies;
+    // these organizations have only LumaLeasing, so no sequence starts and nothing is ever sent. Were one to
+    // start, its sends would fail loudly rather than reach a provider.
+    ...createLeadPulseActivities({ db, leadScorer: createLeadScorer({ db, refreshMs: 0 }) }),
+    ...createTourSparkActivities({
+      db,
+      encryptor: options.encryptor,
+      sms: {
+        send: async () => Promise.reject(new Error('LumaLeasing tests send no SMS')),
+        findSent: async () => null,
+      },
+      email: {
+        send: async () => Promise.reject(new Error('LumaLeasing tests send no email')),
+        findSent: async () => null,
+      },
+      publicUrl: 'http://console.test',
+      replyDomain: 'reply.p11.test',
+      replyWindow: '5s',
+      chatModel: options.chatModel ?? null,
+      embedder,
+      retrieval: { matchCount: 5, ...options.retrieval },
     }),
   };
   const connection = await NativeConnection.connect({ address });

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createPlatformActivities, type PlatformActivities } from '../activities';
+import { createLeadScorer } from '../activities/leadpulse-scorer';
 import type { WebhookPolicy } from '../activities/webhooks';
 import type { DatabaseHandle } from '../db/client';
 import { createAdPlatformClients } from '../integrations/ad-platform-clients';
@@ -20,6 +21,7 @@ import type { Encryptor } from '../lib/crypto';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
 import { createTestDatabase } from './database';
 import { sandboxEndpoints } from './etl-worker';
+import { sandboxSmsSender } from './tourspark-worker';
 
 export interface WebhookWorkerOptions {
   /** Unique per test file, so files running in parallel never take each other's tasks. */
@@ -66,6 +68,12 @@ export async function startWebhookWorker(options: WebhookWorkerOptions): Promise
     embedder: createLexicalEmbedder(),
     chatModel: null,
     retrieval: { matchCount: 5 },
+    // Lead intake and TourSpark sequences: the sandbox's Twilio emulator, LeadPulse over this database.
+    sms: sandboxSmsSender(sandbox.url),
+    publicUrl: 'http://console.test',
+    replyDomain: 'reply.p11.test',
+    replyWindow: '5s',
+    leadScorer: createLeadScorer({ db: database.db, refreshMs: 0 }),
     now: options.now,
   });
   const worker = await Worker.create({

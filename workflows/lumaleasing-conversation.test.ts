@@ -376,7 +376,13 @@ describe('conversationWorkflow: lead capture', () => {
     // Lead intake ran as its own workflow and published lead.created (no endpoints: recorded, not delivered).
     const intake = client.workflow.getHandle(leadIntakeWorkflowId(leadId));
     const intakeResult: LeadIntakeResult = await intake.result();
-    expect(intakeResult).toEqual({ leadId, webhookEventId: leadEventId(leadId) });
+    expect(intakeResult).toEqual({
+      leadId,
+      webhookEventId: leadEventId(leadId),
+      // No promoted LeadPulse model and no TourSpark product in this organization: scored as unknown, no sequence.
+      score: { score: null, bucket: null, modelVersion: null },
+      sequenceWorkflowId: null,
+    });
     const described = await intake.describe();
     expect(described.typedSearchAttributes.get(LeadId)).toBe(leadId);
     const [event] = await eventually(

@@ -5,6 +5,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { ChatCitation, ConversationMode } from '../db/schema/lumaleasing';
+import type { LeadScore } from './leadpulse';
 
 export const LUMALEASING_PRODUCT = 'lumaleasing';
 
@@ -138,8 +139,8 @@ export const conversationStatusQuery = defineQuery<ConversationStatus>('status')
 // ── Leads ─────────────────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * Every captured lead passes through one workflow (`leads/intake/<leadId>`): today it publishes
- * `lead.created`; it is the hand-off point where scoring and the TourSpark sequence will start.
+ * Every captured lead passes through one workflow (`leads/intake/<leadId>`, workflows/leads.ts): LeadPulse scores
+ * it, its TourSpark sequence starts (when the organization and property have one), and `lead.created` goes out.
  */
 export const leadIntakeWorkflowId = (leadId: string) => `leads/intake/${leadId}`;
 
@@ -156,4 +157,8 @@ export interface LeadIntakeInput {
 export interface LeadIntakeResult {
   leadId: string;
   webhookEventId: string;
+  /** LeadPulse's score at intake (all null when the organization has no promoted model, or scoring failed). */
+  score: LeadScore;
+  /** The TourSpark sequence intake started (`tourspark/lead/<leadId>`), or null when none applies. */
+  sequenceWorkflowId: string | null;
 }
