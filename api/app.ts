@@ -11,11 +11,15 @@ import { createAuditLogRoutes } from './routes/audit-log';
 import { createAuthRoutes, createMeRoutes } from './routes/auth';
 import { createDataLakeRoutes } from './routes/data-lake';
 import { createHealthRoutes } from './routes/health';
+import { createLeadPulseRoutes } from './routes/leadpulse';
+import { createLeadRoutes } from './routes/leads';
 import { createLumaLeasingRoutes, isDocumentUpload } from './routes/lumaleasing';
 import { createMemberRoutes } from './routes/members';
 import { createOrgRoutes } from './routes/org';
 import { createPropertyRoutes } from './routes/properties';
+import { createProviderWebhookRoutes, isInboundParse } from './routes/provider-webhooks';
 import { createPublicChatRoutes } from './routes/public-chat';
+import { createTourSparkRoutes } from './routes/tourspark';
 import { createWebhookRoutes } from './routes/webhooks';
 import { createWorkflowRoutes } from './routes/workflows';
 import { createAdminUi } from '../ui/admin';
@@ -46,8 +50,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       throw new ApiError(413, 'payload_too_large', `Request body exceeds ${deps.config.bodyLimitBytes} bytes`);
     },
   });
-  // Document uploads have their own, larger limit (config.lumaleasing.maxUploadBytes) on their routes.
-  app.use('*', (c, next) => (isDocumentUpload(c.req.method, c.req.path) ? next() : globalBodyLimit(c, next)));
+  // Document uploads and SendGrid Inbound Parse (whole emails) have their own, larger limits on their routes.
+  app.use('*', (c, next) =>
+    isDocumentUpload(c.req.method, c.req.path) || isInboundParse(c.req.method, c.req.path)
+      ? next()
+      : globalBodyLimit(c, next),
+  );
   app.onError(handleError);
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
 
@@ -56,6 +64,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1/auth', createAuthRoutes(deps));
   // LumaLeasing's visitor-facing chat: no staff credentials, its own per-visitor and per-property limits.
   app.route('/public/chat', createPublicChatRoutes(deps));
+  // Twilio and SendGrid webhooks: no staff credentials; each route checks the provider's signature or secret.
+  app.route('/webhooks', createProviderWebhookRoutes(deps));
   app.route('/', createPublicChatUi(deps));
 
   // Everything below needs an API key or a session.
@@ -84,6 +94,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.route('/v1/analytics', createAnalyticsRoutes(deps));
   app.route('/v1/lumaleasing', createLumaLeasingRoutes(deps));
+  app.route('/v1/leads', createLeadRoutes(deps));
+  app.route('/v1/tourspark', createTourSparkRoutes(deps));
+  app.route('/v1/leadpulse', createLeadPulseRoutes(deps));
   app.route('/admin', createAdminUi(deps, app));
 
   return app;

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { LeadScorer } from '../activities/leadpulse-scorer';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Role } from '../db/schema';
@@ -39,6 +40,15 @@ export interface AppDeps {
   lumaleasingTaskQueues?: { chat: string; ingest: string };
   /** Budgets of the public chat (per visitor and per property). Absent: built from config (memory, or Redis). */
   publicChatLimiters?: PublicChatLimiters;
+  /** Task queue lead intake and TourSpark sequences run on (TASK_QUEUES.tourspark when absent); tests use their own. */
+  toursparkTaskQueue?: string;
+  /**
+   * LeadPulse scoring (lead intake, /v1/leadpulse/predict). Absent: one built from `db` per app (it caches the
+   * promoted model's ONNX session, so it is built once, not per request).
+   */
+  leadScorer?: LeadScorer;
+  /** Task queue LeadPulse training runs on (TASK_QUEUES.leadpulse when absent); tests use their own. */
+  leadpulseTaskQueue?: string;
 }
 
 /** Budgets of the unauthenticated chat endpoints, where no organization-wide limit applies. */

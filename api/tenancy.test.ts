@@ -8,6 +8,7 @@
  * needs fields, one to SAMPLE_BODIES). /admin pages are not walked: they read the API in-process with the
  * caller's cookie, so they inherit what is checked here.
  */
+import { DEFAULT_SEQUENCE } from '../lib/tourspark-definition';
 import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +138,50 @@ const B_RECORDS: Record<string, (ctx: WalkContext) => string | Promise<string>> 
     });
     return doc!.id;
   },
+  version: async ({ t }) => {
+    const { leadpulseModels } = await import('../db/schema');
+    const evaluation = { auc: 0.5, logLoss: 0.69, calibration: [] };
+    await t.deps.db.insert(leadpulseModels).values({
+      orgId: t.orgB.id,
+      version: 1,
+      status: 'candidate',
+      trainingWorkflowId: `leadpulse/train/${t.orgB.id}/tenancy`,
+      featureSpec: { version: 1, sources: [], unitTypes: [], names: [] },
+      trees: { kind: 'gbt', baseScore: 0, trees: [], featureCount: 0 },
+      params: {},
+      metrics: {
+        trainRows: 0,
+        validationRows: 0,
+        holdoutRows: 0,
+        positiveRate: 0,
+        trees: 0,
+        holdout: evaluation,
+        baseline: evaluation,
+        incumbent: null,
+        onnxMaxAbsDiff: 0,
+        trainingSeconds: 0,
+      },
+      onnx: Buffer.from('org B model'),
+      onnxSha256: 'b'.repeat(64),
+    });
+    // Models are addressed by version number: org A has no v1 either, so both must answer 404.
+    return '1';
+  },
+  leadId: async ({ t }) => {
+    const { factLeads } = await import('../db/schema');
+    const [row] = await t.deps.db
+      .insert(factLeads)
+      .values({
+        orgId: t.orgB.id,
+        propertyId: t.orgB.propertyId,
+        source: 'website',
+        externalId: `tenancy-${randomUUID()}`,
+        contactCiphertext: t.deps.encryptor.encrypt(JSON.stringify({ name: 'Org B Lead', email: 'b@example.test', phone: null })),
+        receivedAt: new Date(),
+      })
+      .returning({ id: factLeads.id });
+    return row!.id;
+  },
   conversationId: async ({ t }) => {
     const { chatConversations, chatMessages } = await import('../db/schema');
     const id = randomUUID();
@@ -191,6 +236,13 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   'PUT /v1/data-lake/connections/:connectionId/campaigns/:campaignId': { propertyId: null },
   'POST /v1/lumaleasing/conversations/:conversationId/replies': { text: 'Hello from org A' },
   'PUT /v1/lumaleasing/properties/:propertyId/settings': { enabled: false },
+  'POST /v1/leads/:leadId/pause': {},
+  'POST /v1/leads/:leadId/resume': {},
+  'POST /v1/leads/:leadId/tour-booked': {},
+  'POST /v1/leads/:leadId/opt-out': { channel: 'all' },
+  'POST /v1/leads/:leadId/messages': { channel: 'sms', body: 'Hello from org A', requestId: 'tenancy-walk-1' },
+  'PUT /v1/tourspark/sequences/:propertyId': { definition: DEFAULT_SEQUENCE },
+  'POST /v1/leadpulse/models/:version/promote': {},
 };
 
 /** Public routes: no caller, so no tenant to confuse. */
@@ -241,7 +293,9 @@ async function snapshotOrgB(): Promise<Record<string, string[]>> {
 }
 
 function allIdsIn(snapshot: Record<string, string[]>): string[] {
-  const ids = new Set<string>(bIds.values());
+  // Per-organization numbers (a model's version "1") are not identifiers: org A has its own v1. The row's uuid is
+  // what identifies org B's record, and it comes from the snapshot below.
+  const ids = new Set<string>([...bIds.values()].filter((v) => v.length >= 8));
   for (const rows of Object.values(snapshot)) {
     for (const row of rows) {
       const parsed = JSON.parse(row) as Record<string, unknown>;

@@ -4,16 +4,22 @@
  * or writes a global row that row-level security gives the app role no right to write. Everything else
  * goes through withTenant.
  */
-import { and, asc, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lt, or } from 'drizzle-orm';
 import type { Database } from './client';
 import {
   apiKeys,
   chatConversations,
+  factLeads,
+  leadMessages,
+  leadWorkflows,
   memberships,
   organizations,
   properties,
   sessions,
   users,
+  type MessageChannel,
+  type MessageDirection,
+  type MessageStatus,
   type ProductId,
   type Property,
   type Role,
@@ -257,5 +263,91 @@ export async function findPublicConversation(
     .from(chatConversations)
     .where(eq(chatConversations.id, conversationId))
     .limit(1);
+  return row ?? null;
+}
+
+// ── Provider webhooks (TourSpark) ───────────────────────────────────────────────────────────────────────────
+
+/** Which organization and lead an inbound message or delivery event belongs to. */
+export interface LeadRoute {
+  orgId: string;
+  leadId: string;
+  propertyId: string | null;
+}
+
+const leadRouteColumns = { orgId: factLeads.orgId, leadId: factLeads.id, propertyId: factLeads.propertyId };
+
+/**
+ * Not tenant-scoped: an inbound SMS names only the sender's number (as a blind index here). The same number
+ * may be a lead of several organizations (or several times in one); the reply belongs to the conversation
+ * most recently started, i.e. the newest sequence.
+ */
+export async function findSequenceLeadByPhoneHash(db: Database, phoneHash: string): Promise<LeadRoute | null> {
+  const [row] = await db
+    .select(leadRouteColumns)
+    .from(factLeads)
+    .innerJoin(leadWorkflows, eq(leadWorkflows.leadId, factLeads.id))
+    .where(eq(factLeads.phoneHash, phoneHash))
+    .orderBy(desc(leadWorkflows.startedAt), desc(factLeads.receivedAt))
+    .limit(1);
+  return row ?? null;
+}
+
+/** Not tenant-scoped: an email reply without our reply address is known only by its sender (blind index). */
+export async function findSequenceLeadByEmailHash(db: Database, emailHash: string): Promise<LeadRoute | null> {
+  const [row] = await db
+    .select(leadRouteColumns)
+    .from(factLeads)
+    .innerJoin(leadWorkflows, eq(leadWorkflows.leadId, factLeads.id))
+    .where(eq(factLeads.emailHash, emailHash))
+    .orderBy(desc(leadWorkflows.startedAt), desc(factLeads.receivedAt))
+    .limit(1);
+  return row ?? null;
+}
+
+/**
+ * Not tenant-scoped: a reply to `reply+<leadId>@…` (or a SendGrid event's `lead_id` custom arg) names the lead
+ * and nothing else. The caller must have authenticated the webhook (its secret URL or signature) first.
+ */
+export async function findLeadRoute(db: Database, leadId: string): Promise<LeadRoute | null> {
+  const [row] = await db.select(leadRouteColumns).from(factLeads).where(eq(factLeads.id, leadId)).limit(1);
+  return row ?? null;
+}
+
+/** A stored message as delivery webhooks need it. */
+export interface LeadMessageRoute {
+  id: string;
+  orgId: string;
+  leadId: string;
+  direction: MessageDirection;
+  channel: MessageChannel;
+  status: MessageStatus;
+}
+
+const messageRouteColumns = {
+  id: leadMessages.id,
+  orgId: leadMessages.orgId,
+  leadId: leadMessages.leadId,
+  direction: leadMessages.direction,
+  channel: leadMessages.channel,
+  status: leadMessages.status,
+};
+
+/** Not tenant-scoped: a Twilio status callback carries only the Message SID. */
+export async function findLeadMessageByProviderId(
+  db: Database,
+  providerMessageId: string,
+): Promise<LeadMessageRoute | null> {
+  const [row] = await db
+    .select(messageRouteColumns)
+    .from(leadMessages)
+    .where(and(eq(leadMessages.providerMessageId, providerMessageId), eq(leadMessages.direction, 'outbound')))
+    .limit(1);
+  return row ?? null;
+}
+
+/** Not tenant-scoped: a SendGrid event carries our message id as a custom arg and nothing naming the tenant. */
+export async function findLeadMessageById(db: Database, messageId: string): Promise<LeadMessageRoute | null> {
+  const [row] = await db.select(messageRouteColumns).from(leadMessages).where(eq(leadMessages.id, messageId)).limit(1);
   return row ?? null;
 }

@@ -16,7 +16,7 @@ import { createPublicChatLimiters } from '../api/routes/public-chat';
 import { loadConfig } from '../config';
 import type { DatabaseHandle } from '../db/client';
 import { createOrganization } from '../db/organizations';
-import type { Role } from '../db/schema';
+import type { ProductId, Role } from '../db/schema';
 import { createLocalFileStorage } from '../integrations/file-storage';
 import { createEncryptor } from '../lib/crypto';
 import { connectTemporal } from '../temporal/client';
@@ -48,6 +48,8 @@ export interface TestAppOverrides {
   env?: Record<string, string>;
   /** Replaces built dependencies (e.g. `now`). */
   deps?: Partial<AppDeps>;
+  /** Products both organizations have enabled (default: LumaLeasing only). */
+  enabledProducts?: ProductId[];
 }
 
 export interface TestApp {
@@ -63,7 +65,12 @@ export interface TestApp {
 
 let fixtureCount = 0;
 
-async function createTestOrg(db: DatabaseHandle['db'], label: 'a' | 'b', unique: string): Promise<TestOrg> {
+async function createTestOrg(
+  db: DatabaseHandle['db'],
+  label: 'a' | 'b',
+  unique: string,
+  enabledProducts: ProductId[],
+): Promise<TestOrg> {
   const slug = `org-${label}-${unique}`;
   const name = `Org ${label.toUpperCase()} ${unique}`;
   const roles: Role[] = ['admin', 'manager', 'viewer'];
@@ -76,7 +83,7 @@ async function createTestOrg(db: DatabaseHandle['db'], label: 'a' | 'b', unique:
   const created = await createOrganization(db, {
     name,
     slug,
-    enabledProducts: ['lumaleasing'],
+    enabledProducts,
     properties: [{ name: `Property ${label.toUpperCase()}`, timezone: 'America/Chicago' }],
     users,
     apiKeys: [{ name: `All scopes ${label.toUpperCase()}`, scopes: [...API_KEY_SCOPES] }],
@@ -129,8 +136,9 @@ export async function createTestApp(overrides: TestAppOverrides = {}): Promise<T
     publicChatLimiters,
     ...overrides.deps,
   };
-  const orgA = await createTestOrg(database.db, 'a', unique);
-  const orgB = await createTestOrg(database.db, 'b', unique);
+  const products = overrides.enabledProducts ?? ['lumaleasing'];
+  const orgA = await createTestOrg(database.db, 'a', unique, products);
+  const orgB = await createTestOrg(database.db, 'b', unique, products);
   const app = createApp(deps);
 
   return {

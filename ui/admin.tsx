@@ -3,7 +3,7 @@
  * page can show exactly what the caller's role may see (a 401 from the API sends them to sign in, a 403
  * renders "no access"). Mutations happen in the browser through admin.js, against the same JSON API.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Hono, type Context } from 'hono';
 import type { HtmlEscapedString } from 'hono/utils/html';
@@ -32,6 +32,9 @@ import type {
 import { ConnectionPage } from './pages/data-lake-connection';
 import { ImportPage } from './pages/data-lake-import';
 import { DeliveryPage, type DeliveryDetail, type WebhookAttempt } from './pages/delivery';
+import { leadPulsePage } from './pages/leadpulse';
+import { LeadDetailPage, type LeadDetail, type LeadMessageView } from './pages/lead-detail';
+import { BUCKET_FILTERS, LeadsPage, SEQUENCE_FILTERS, type LeadFilters, type LeadListItem } from './pages/leads';
 import { ConversationPage } from './pages/lumaleasing-conversation';
 import {
   chosenProperty,
@@ -48,6 +51,7 @@ import { SettingsPage as LumaSettingsPage } from './pages/lumaleasing-settings';
 import { ErrorNotice, Forbidden, NotFound, type Me } from './pages/shared';
 import { SettingsPage, type ApiKeyRow, type Member } from './pages/settings';
 import { SignInPage } from './pages/sign-in';
+import { SequencesPage, type SequenceAnswer } from './pages/tourspark-sequences';
 import { WebhooksPage, type WebhookDelivery, type WebhookEndpoint, type WebhookEventType } from './pages/webhooks';
 import { WorkflowsPage, type WorkflowRun } from './pages/workflows';
 
@@ -66,6 +70,7 @@ const ASSET_FILES: Record<string, { url: URL; type: string }> = {
   'admin.js': { url: new URL('./assets/admin.js', import.meta.url), type: JS },
   'favicon.svg': { url: new URL('./assets/favicon.svg', import.meta.url), type: 'image/svg+xml' },
   'analytics.js': { url: new URL('./assets/analytics.js', import.meta.url), type: JS },
+  'leads.js': { url: new URL('./assets/leads.js', import.meta.url), type: JS },
   'chart.umd.min.js': { url: new URL('../node_modules/chart.js/dist/chart.umd.min.js', import.meta.url), type: JS },
 };
 
@@ -634,6 +639,90 @@ export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
         };
       }),
     )
+
+    .get(
+      '/leads',
+      page(async (c, me, get) => {
+        const q = c.req.query();
+        const requested = q.propertyId && me.properties.some((p) => p.id === q.propertyId) ? q.propertyId : null;
+        const filters: LeadFilters = {
+          // No ?propertyId= follows the switcher; ?propertyId= (empty) from the picker means all properties.
+          propertyId: 'propertyId' in q ? requested : me.propertyId,
+          status: (SEQUENCE_FILTERS as readonly string[]).includes(q.status ?? '')
+            ? (q.status as LeadFilters['status'])
+            : null,
+          bucket: (BUCKET_FILTERS as readonly string[]).includes(q.bucket ?? '')
+            ? (q.bucket as LeadFilters['bucket'])
+            : null,
+          source: q.source && /^[a-z][a-z0-9_]{0,63}$/.test(q.source) ? q.source : null,
+          needsStaff: q.needsStaff === 'true',
+          q: q.q && q.q.trim() ? q.q.trim().slice(0, 100) : null,
+          cursor: q.cursor && UUID.test(q.cursor) ? q.cursor : null,
+        };
+        const params = new URLSearchParams({ limit: '50' });
+        for (const key of ['propertyId', 'status', 'bucket', 'source', 'q', 'cursor'] as const) {
+          const value = filters[key];
+          if (value) params.set(key, value);
+        }
+        if (filters.needsStaff) params.set('needsStaff', 'true');
+        const body = await get<{ leads?: LeadListItem[]; nextCursor?: string | null }>(`/v1/leads?${params}`);
+        return {
+          title: 'Leads',
+          active: 'product:tourspark',
+          body: (
+            <LeadsPage
+              me={me}
+              leads={listFrom<LeadListItem>(body, 'leads')}
+              nextCursor={body?.nextCursor ?? null}
+              filters={filters}
+            />
+          ),
+        };
+      }),
+    )
+
+    .get(
+      '/leads/:leadId',
+      page(async (c, me, get) => {
+        const id = c.req.param('leadId') ?? '';
+        if (!UUID.test(id)) throw new ApiFailure(404, 'not_found', 'Lead not found');
+        const [detail, timeline] = await Promise.all([
+          get<LeadDetail>(`/v1/leads/${encodeURIComponent(id)}`),
+          get<{ messages?: LeadMessageView[] }>(`/v1/leads/${encodeURIComponent(id)}/messages`),
+        ]);
+        return {
+          title: detail.lead.contact?.name ?? detail.lead.name ?? 'Lead',
+          active: 'product:tourspark',
+          body: (
+            <LeadDetailPage
+              me={me}
+              detail={detail}
+              messages={listFrom<LeadMessageView>(timeline, 'messages')}
+              requestId={randomUUID()}
+            />
+          ),
+          scripts: ['leads.js'],
+        };
+      }),
+    )
+
+    .get(
+      '/tourspark',
+      page(async (c, me, get) => {
+        const property = chosenProperty(me, c.req.query('propertyId'));
+        const answer = property
+          ? await get<SequenceAnswer>(`/v1/tourspark/sequences/${encodeURIComponent(property.id)}`)
+          : null;
+        return {
+          title: 'TourSpark sequences',
+          active: 'product:tourspark',
+          body: <SequencesPage me={me} property={property} answer={answer} />,
+          scripts: ['leads.js'],
+        };
+      }),
+    )
+
+    .get('/leadpulse', page(leadPulsePage))
 
     .get(
       '/settings',

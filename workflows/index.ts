@@ -4,3 +4,5 @@ export { adBackfillWorkflow, adSyncWorkflow, crmImportWorkflow } from './data-la
 export { documentIngestionWorkflow } from './lumaleasing-documents';
 export { conversationWorkflow } from './lumaleasing-conversation';
 export { leadIntakeWorkflow } from './leads';
+export { leadPulseTrainingWorkflow } from './leadpulse-training';
+export { tourSparkSequenceWorkflow } from './tourspark-sequence';
