@@ -87,6 +87,11 @@ export interface Config {
     sendgridInboundSecret: string;
     /** Replies to sequence emails go to `reply+<leadId>@<this domain>` (a domain routed to Inbound Parse). */
     replyDomain: string;
+    /**
+     * How far SendGrid's Email Activity API may trail a send: a send whose outcome is unknown is looked up there
+     * only after this long (before that, a miss would not prove the email was never sent).
+     */
+    activityLag: DurationString;
   };
   /** Twilio Programmable Messaging: the real API with credentials, the sandbox emulator without. */
   twilio: {
@@ -257,6 +262,7 @@ export function loadConfig(env: Env = process.env): Config {
         env.SENDGRID_INBOUND_SECRET ||
         createHmac('sha256', encryptionKey).update('sendgrid inbound parse').digest('base64url').slice(0, 32),
       replyDomain: env.EMAIL_REPLY_DOMAIN || 'reply.p11.local',
+      activityLag: env.SENDGRID_ACTIVITY_LAG || (live || env.SENDGRID_API_KEY ? '5m' : '0s'),
     },
     twilio: {
       accountSid: env.TWILIO_ACCOUNT_SID || SANDBOX_TWILIO.accountSid,

@@ -13,6 +13,8 @@ import { createPublicChatLimiters } from '../api/routes/public-chat';
 import { connectTemporal } from '../temporal/client';
 import { createFetchWebhookSender } from '../integrations/webhook-sender';
 import { createSendGridEmailSender } from '../integrations/email';
+import { createTwilioSmsSender } from '../integrations/twilio';
+import { createLeadScorer, type LeadScorer } from '../activities/leadpulse-scorer';
 import { createAdPlatformClients } from '../integrations/ad-platform-clients';
 import { embedderFromConfig } from '../integrations/embeddings';
 import { createLocalFileStorage, type FileStorage } from '../integrations/file-storage';
@@ -26,6 +28,8 @@ export interface SharedDependencies {
   encryptor: Encryptor;
   /** Uploaded documents: written by the API, read by ingestion (a shared volume when they run apart). */
   storage: FileStorage;
+  /** LeadPulse scoring (ONNX sessions cached per model): one per process, so API and workers see a promotion together. */
+  leadScorer: LeadScorer;
 }
 
 export async function openDatabase(config: Config): Promise<DatabaseHandle> {
@@ -69,6 +73,7 @@ export async function buildApiDependencies(shared: SharedDependencies, temporalA
     storage: shared.storage,
     // Per visitor and per property budgets for the public chat (Redis-backed when REDIS_URL is set).
     publicChatLimiters: createPublicChatLimiters(config),
+    leadScorer: shared.leadScorer,
   };
 }
 
@@ -82,6 +87,7 @@ export function buildActivityDependencies(shared: SharedDependencies) {
     email: createSendGridEmailSender({
       apiKey: config.email.sendgridApiKey,
       sandboxUrl: config.sandbox.url,
+      apiUrl: config.email.sendgridApiUrl,
       from: config.email.from,
     }),
     policy: config.webhooks,
@@ -92,14 +98,25 @@ export function buildActivityDependencies(shared: SharedDependencies) {
     embedder: embedderFromConfig(config),
     chatModel: chatModelFromConfig(config),
     retrieval: { matchThreshold: config.lumaleasing.matchThreshold, matchCount: config.lumaleasing.matchCount },
+    // Twilio's SDK: the real API with TWILIO_* credentials, the sandbox emulator without.
+    sms: createTwilioSmsSender(config.twilio),
+    publicUrl: config.publicUrl,
+    replyDomain: config.email.replyDomain,
+    replyWindow: config.tourspark.replyWindow,
+    leadScorer: shared.leadScorer,
+    // SendGrid's Email Activity API trails sends by minutes: a crashed send is not looked up there sooner.
+    emailActivityLag: config.email.activityLag,
+    labelMaturity: config.leadpulse.labelMaturity,
   };
 }
 
 export async function buildShared(config: Config): Promise<SharedDependencies> {
+  const database = await openDatabase(config);
   return {
     config,
-    database: await openDatabase(config),
+    database,
     encryptor: createEncryptor(config.encryptionKey),
     storage: createLocalFileStorage(config.lumaleasing.storageDir),
+    leadScorer: createLeadScorer({ db: database.db }),
   };
 }

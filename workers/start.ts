@@ -16,7 +16,9 @@ import { buildActivityDependencies, buildApiDependencies, buildShared, connectWo
 import { installWorkerRuntime, startWorkers } from './run-workers';
 import { seedDemoDataLake, seedDemoWebhookEndpoint } from './demo';
 import { seedDemoLumaLeasing } from './demo-lumaleasing';
-import { pointSandboxWebhooksAt } from './demo-tourspark';
+import { pointSandboxWebhooksAt, seedDemoTourSpark } from './demo-tourspark';
+import { seedDemoLeadPulse } from './demo-leadpulse';
+import type { LeadPulseTrainingResult } from '../workflows/leadpulse';
 
 const started = Date.now();
 const config = loadConfig();
@@ -80,6 +82,22 @@ async function main() {
     await seedDemoDataLake(app, demo.apiKey, { reserveId: demo.propertyIds[0]!, harborId: demo.propertyIds[1]! });
     // The two communities' leasing documents (ingested in the background) and their chat personas.
     await seedDemoLumaLeasing(app, demo.apiKey, { reserveId: demo.propertyIds[0]!, harborId: demo.propertyIds[1]! });
+    // LeadPulse: 12 months of synthetic lead history, the monthly training schedule and a first model (seconds),
+    // awaited so the demo leads below are scored by it.
+    const leadpulse = await seedDemoLeadPulse({
+      db: shared.database.db,
+      encryptor: shared.encryptor,
+      temporal: deps.temporal,
+      orgId: demo.orgId,
+      cron: config.leadpulse.trainingCron,
+    });
+    const trained: LeadPulseTrainingResult = await deps.temporal.workflow.getHandle(leadpulse.training.workflowId).result();
+    log(
+      `LeadPulse: ${leadpulse.history.inserted} history leads added; model v${trained.version} ` +
+        `${trained.promoted ? 'promoted' : 'not promoted'} (holdout AUC ${trained.auc.toFixed(3)}, baseline ${trained.baselineAuc.toFixed(3)})`,
+    );
+    // TourSpark: a fast demo sequence on The Reserve and three leads through POST /v1/leads.
+    await seedDemoTourSpark(app, demo.apiKey, { reserveId: demo.propertyIds[0]! });
   }
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -90,7 +108,7 @@ async function main() {
   Admin UI       ${config.publicUrl}/admin
   Temporal UI    ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
   Temporal gRPC  ${temporalAddress}   namespace ${config.temporal.namespace}
-  Workers        ${workers.taskQueues.join(', ')}${sandboxUrl ? `\n  Sandbox        ${sandboxUrl}   (SendGrid emulator, webhook receivers)` : ''}${
+  Workers        ${workers.taskQueues.join(', ')}${sandboxUrl ? `\n  Sandbox        ${sandboxUrl}   (Twilio and SendGrid emulators, webhook receivers)` : ''}${
     demo
       ? `
   Demo org       ${join(config.dataDir, 'demo.json')}

@@ -68,6 +68,12 @@ const thinking = proxyActivities<TourSparkActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
 });
 
+// LeadPulse rescoring after a reply (activities/leadpulse.ts): a few attempts, then the old score stands.
+const scoring = proxyActivities<{ scoreLead(input: { orgId: string; leadId: string }): Promise<unknown> }>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+});
+
 /** The longest SMS staff may send (Twilio's limit) and email body. */
 const MAX_STAFF_SMS = 1600;
 const MAX_STAFF_EMAIL = 20_000;
@@ -264,6 +270,12 @@ export async function tourSparkSequenceWorkflow(input: TourSparkSequenceInput): 
       return;
     }
     const channel = registered.channel;
+    // A reply changes the lead's features (interactions, response time): the score at intake only knew the inquiry.
+    try {
+      await scoring.scoreLead({ orgId: lead.orgId, leadId });
+    } catch (err) {
+      log.warn('Rescoring after a reply failed; the previous score stands', { leadId, error: String(err) });
+    }
     const replyKey = `${workflowId}/reply/${messageId}`;
     const classification = await classifying.classifyReply({ ...lead, messageId });
 
