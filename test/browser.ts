@@ -1,5 +1,21 @@
 /** Shared by the admin UI's browser tests (Playwright driving Debian's Chromium). */
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's Chromium (playwright cannot download its own here), without the background services a test never needs. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+}
 
 /**
  * A fresh context and page that collect uncaught page errors and console errors (a CSP violation is one), so

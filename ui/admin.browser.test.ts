@@ -7,23 +7,13 @@ import { serve, type ServerType } from '@hono/node-server';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { withTenant } from '../db/tenancy';
 import { webhookAttempts, webhookDeliveries, webhookEvents } from '../db/schema';
 import { startWorkflowOnce } from '../temporal/client';
-import { openPage, signIn } from '../test/browser';
+import { openPage, signIn, launchChromium } from '../test/browser';
 import { createTestApp, keyHeaders, type TestApp } from '../test/app-fixture';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 // No worker polls this queue: the runs stay RUNNING, which is all the Workflows page needs to list them.
 const TASK_QUEUE = `ui-browser-test-${randomUUID()}`;
@@ -83,7 +73,7 @@ beforeAll(async () => {
   expect(res.status).toBe(201);
   secondPropertyId = ((await res.json()) as { property: { id: string } }).property.id;
 
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

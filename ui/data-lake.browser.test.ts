@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { DateTime } from 'luxon';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCrmImportActivities } from '../activities/crm-import';
 import { createDataLakeActivities } from '../activities/data-lake';
@@ -21,21 +21,11 @@ import { withTenant } from '../db/tenancy';
 import { createAdPlatformClients } from '../integrations/ad-platform-clients';
 import { SANDBOX_ACCOUNTS, SANDBOX_CREDENTIALS } from '../sandbox/ad-world';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
-import { openPage, signIn } from '../test/browser';
+import { openPage, signIn, launchChromium } from '../test/browser';
 import { createTestApp, keyHeaders, type TestApp } from '../test/app-fixture';
 import { sandboxEndpoints, WORKFLOWS_PATH } from '../test/etl-worker';
 
 const QUEUES = { etl: `ui-etl-${randomUUID()}`, etlBackfill: `ui-etl-backfill-${randomUUID()}` };
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 let server: ServerType;
 let baseUrl: string;
@@ -143,7 +133,7 @@ beforeAll(async () => {
   workerConnection = await NativeConnection.connect({ address: inject('temporalAddress') });
   await startWorker(QUEUES.etl);
 
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

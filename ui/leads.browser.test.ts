@@ -12,26 +12,16 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app';
 import type { AppEnv } from '../api/context';
 import { DEFAULT_SEQUENCE } from '../lib/tourspark-definition';
 import { startSandbox, type RunningSandbox } from '../sandbox/server';
 import { createTestApp, type TestApp } from '../test/app-fixture';
-import { openPage, signIn } from '../test/browser';
+import { openPage, signIn, launchChromium } from '../test/browser';
 import { startTourSparkWorker, type TourSparkWorker } from '../test/tourspark-worker';
 import { sequenceStatusQuery, tourSparkWorkflowId } from '../workflows/tourspark';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 let server: ServerType;
 let baseUrl: string;
@@ -107,7 +97,7 @@ beforeAll(async () => {
   leadId = created.body.id;
   expect(created.body.workflowId).toBe(tourSparkWorkflowId(leadId));
 
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -19,24 +19,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PDFDocument, StandardFonts } from 'pdf-lib';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app';
 import type { AppEnv } from '../api/context';
 import { createLocalFileStorage, type FileStorage } from '../integrations/file-storage';
-import { signIn } from '../test/browser';
+import { signIn, launchChromium } from '../test/browser';
 import { createTestApp, type TestApp } from '../test/app-fixture';
 import { startLumaLeasingWorker, type LumaLeasingWorker } from '../test/lumaleasing-worker';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 const SHOTS_DIR = process.env.SHOTS_DIR;
 
@@ -189,7 +179,7 @@ beforeAll(async () => {
   await once(hostServer, 'listening');
   hostUrl = `http://127.0.0.1:${(hostServer.address() as AddressInfo).port}/`;
 
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

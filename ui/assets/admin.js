@@ -906,6 +906,9 @@
     }
   }
 
+  // Shared with the product scripts loaded after this one (leads.js), so they do not carry their own copies.
+  window.P11Admin = { api: api, $: $, $all: $all, FLASH_KEY: FLASH_KEY };
+
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();
 })();

@@ -4,38 +4,12 @@
 (function () {
   'use strict';
 
-  var FLASH_KEY = 'p11-flash'; // admin.js shows it after the reload
-
-  function $(selector, root) {
-    return (root || document).querySelector(selector);
-  }
-  function $all(selector, root) {
-    return Array.prototype.slice.call((root || document).querySelectorAll(selector));
-  }
-
-  function request(method, url, body) {
-    var init = { method: method, credentials: 'same-origin', headers: { accept: 'application/json' } };
-    if (body !== undefined) {
-      init.headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    return fetch(url, init).then(
-      function (res) {
-        return res.text().then(function (text) {
-          var data = null;
-          try {
-            data = text ? JSON.parse(text) : null;
-          } catch (e) {
-            data = null;
-          }
-          return { ok: res.ok, status: res.status, data: data };
-        });
-      },
-      function () {
-        return { ok: false, status: 0, data: null };
-      },
-    );
-  }
+  // admin.js (loaded first) provides the JSON API call and the selectors; the flash it shows after a reload.
+  var shared = window.P11Admin;
+  var FLASH_KEY = shared.FLASH_KEY;
+  var $ = shared.$;
+  var $all = shared.$all;
+  var request = shared.api;
 
   function flashReload(message) {
     try {
@@ -234,7 +208,9 @@
         return showIssues(
           form,
           issues,
-          issues.length === 1 ? 'The sequence has a problem, marked below.' : 'The sequence has ' + issues.length + ' problems, marked below.',
+          issues.length === 1
+            ? 'The sequence has a problem, marked below.'
+            : 'The sequence has ' + issues.length + ' problems, marked below.',
         );
       }
       var general = $('[data-error]', form);
