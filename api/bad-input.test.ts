@@ -4,7 +4,18 @@
  */
 import { count } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiKeys, auditLog, memberships, properties, users } from '../db/schema';
+import {
+  apiKeys,
+  auditLog,
+  factLeads,
+  leadMessages,
+  memberships,
+  properties,
+  toursparkOptOuts,
+  toursparkSequences,
+  users,
+} from '../db/schema';
+import { DEFAULT_SEQUENCE } from '../lib/tourspark-definition';
 import { createTestApp, keyHeaders, sessionHeaders, type TestApp } from '../test/app-fixture';
 
 const BODY_LIMIT = 4096;
@@ -21,7 +32,17 @@ afterAll(async () => {
 });
 
 async function counts() {
-  const tables = { properties, memberships, apiKeys, auditLog, users };
+  const tables = {
+    properties,
+    memberships,
+    apiKeys,
+    auditLog,
+    users,
+    factLeads,
+    leadMessages,
+    toursparkSequences,
+    toursparkOptOuts,
+  };
   const result: Record<string, number> = {};
   for (const [name, table] of Object.entries(tables)) {
     const [row] = await t.deps.db.select({ n: count() }).from(table);
@@ -34,7 +55,8 @@ interface Case {
   name: string;
   method: string;
   path: string;
-  body?: string;
+  /** A function when the body needs the fixture (built after the cases are declared). */
+  body?: string | (() => string);
   headers?: Record<string, string>;
   status: number;
   code: string;
@@ -200,16 +222,170 @@ const cases: Case[] = [
     code: 'invalid_request',
   },
   { name: 'unknown route', method: 'GET', path: '/v1/nothing-here', status: 404, code: 'not_found' },
+  // ── Leads and TourSpark ──
+  {
+    name: 'lead with an unknown field',
+    method: 'POST',
+    path: '/v1/leads',
+    body: () => JSON.stringify({ ...validLead(), aiScore: 99 }),
+    status: 400,
+    code: 'invalid_request',
+    message: /aiScore/,
+  },
+  {
+    name: 'lead source not lower_snake_case',
+    method: 'POST',
+    path: '/v1/leads',
+    body: () => JSON.stringify({ ...validLead(), source: 'Zillow.com' }),
+    status: 400,
+    code: 'invalid_request',
+    message: /source/,
+  },
+  {
+    name: 'lead without email or phone',
+    method: 'POST',
+    path: '/v1/leads',
+    body: () => JSON.stringify({ ...validLead(), email: undefined, phone: undefined }),
+    status: 400,
+    code: 'invalid_request',
+    message: /email or a phone/,
+  },
+  {
+    name: 'lead with an invalid phone number',
+    method: 'POST',
+    path: '/v1/leads',
+    body: () => JSON.stringify({ ...validLead(), phone: '12' }),
+    status: 422,
+    code: 'invalid_contact',
+    message: /^phone/,
+  },
+  {
+    name: 'lead with an invalid email',
+    method: 'POST',
+    path: '/v1/leads',
+    body: () => JSON.stringify({ ...validLead(), email: 'not-an-address' }),
+    status: 422,
+    code: 'invalid_contact',
+    message: /^email/,
+  },
+  {
+    name: 'lead for an unknown property',
+    method: 'POST',
+    path: '/v1/leads',
+    body: () => JSON.stringify({ ...validLead(), propertyId: '00000000-0000-4000-8000-000000000000' }),
+    status: 422,
+    code: 'unknown_property',
+  },
+  {
+    name: 'lead as a form',
+    method: 'POST',
+    path: '/v1/leads',
+    body: 'name=x',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://console.test' },
+    status: 415,
+    code: 'unsupported_media_type',
+  },
+  {
+    name: 'leads list with an unknown bucket',
+    method: 'GET',
+    path: '/v1/leads?bucket=hot',
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'staff message without a request id',
+    method: 'POST',
+    path: '/v1/leads/00000000-0000-4000-8000-000000000000/messages',
+    body: JSON.stringify({ channel: 'sms', body: 'Hi' }),
+    status: 400,
+    code: 'invalid_request',
+    message: /requestId/,
+  },
+  {
+    name: 'opt-out of an unknown channel',
+    method: 'POST',
+    path: '/v1/leads/00000000-0000-4000-8000-000000000000/opt-out',
+    body: JSON.stringify({ channel: 'fax' }),
+    status: 400,
+    code: 'invalid_request',
+  },
+  {
+    name: 'pause with an unknown field',
+    method: 'POST',
+    path: '/v1/leads/00000000-0000-4000-8000-000000000000/pause',
+    body: JSON.stringify({ until: 'tomorrow' }),
+    status: 400,
+    code: 'invalid_request',
+    message: /until/,
+  },
+  {
+    name: 'sequence step naming no template',
+    method: 'PUT',
+    path: '/v1/tourspark/sequences/{propertyId}',
+    body: JSON.stringify({
+      definition: { ...DEFAULT_SEQUENCE, steps: [{ id: 1, delay: '1h', action: 'sms', template: 'missing' }] },
+    }),
+    status: 422,
+    code: 'invalid_sequence',
+    message: /definition\.steps\.0\.template/,
+  },
+  {
+    name: 'sequence body with an unknown field',
+    method: 'PUT',
+    path: '/v1/tourspark/sequences/{propertyId}',
+    body: JSON.stringify({ definition: DEFAULT_SEQUENCE, active: true }),
+    status: 400,
+    code: 'invalid_request',
+    message: /active/,
+  },
+  {
+    name: 'unsigned Twilio webhook',
+    method: 'POST',
+    path: '/webhooks/twilio/sms',
+    body: 'MessageSid=SM1&From=%2B15125550100&Body=hi',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    status: 403,
+    code: 'invalid_signature',
+  },
+  {
+    name: 'unsigned SendGrid events',
+    method: 'POST',
+    path: '/webhooks/sendgrid/events',
+    body: JSON.stringify([{ email: 'a@b.test', event: 'unsubscribe', timestamp: 1 }]),
+    status: 403,
+    code: 'invalid_signature',
+  },
+  {
+    name: 'Inbound Parse with a wrong secret',
+    method: 'POST',
+    path: '/webhooks/sendgrid/inbound/guess',
+    body: 'from=a%40b.test&text=hi',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    status: 404,
+    code: 'not_found',
+  },
 ];
+
+/** A lead POST /v1/leads accepts (the cases above break one thing each). */
+function validLead() {
+  return {
+    propertyId: t.orgA.propertyId,
+    source: 'website',
+    externalId: 'bad-input-1',
+    name: 'Jordan Rivera',
+    email: 'jordan@example.com',
+    phone: '+15125550100',
+  };
+}
 
 describe('bad input', () => {
   for (const c of cases) {
     it(`${c.name}: ${c.status} ${c.code}, nothing written`, async () => {
       const before = await counts();
-      const res = await t.app.request(c.path, {
+      const res = await t.app.request(c.path.replace('{propertyId}', t.orgA.propertyId), {
         method: c.method,
         headers: { ...sessionHeaders(cookie), ...c.headers },
-        body: c.body,
+        body: typeof c.body === 'function' ? c.body() : c.body,
       });
       const body = await res.json();
       expect(res.status, JSON.stringify(body)).toBe(c.status);

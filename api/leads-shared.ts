@@ -3,11 +3,7 @@
  * webhooks (routes/provider-webhooks.ts) share: how a lead's sequence workflow is started, signalled and
  * updated, inbound message rows, delivery statuses that only move forward, and how rows become JSON.
  */
-import {
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { createLeadScorer, type LeadScorer } from '../activities/leadpulse-scorer';
@@ -282,11 +278,7 @@ export async function advanceMessageStatus(
         statusUpdatedAt: at,
       })
       .where(
-        and(
-          eq(leadMessages.id, messageId),
-          eq(leadMessages.direction, 'outbound'),
-          inArray(leadMessages.status, from),
-        ),
+        and(eq(leadMessages.id, messageId), eq(leadMessages.direction, 'outbound'), inArray(leadMessages.status, from)),
       )
       .returning({ id: leadMessages.id }),
   );

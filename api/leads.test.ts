@@ -178,7 +178,13 @@ describe('intake', () => {
   });
 
   const invalid: { name: string; body: () => unknown; status: number; code: string; message: RegExp }[] = [
-    { name: 'missing name', body: () => ({ ...newLead(), name: undefined }), status: 400, code: 'invalid_request', message: /name/ },
+    {
+      name: 'missing name',
+      body: () => ({ ...newLead(), name: undefined }),
+      status: 400,
+      code: 'invalid_request',
+      message: /name/,
+    },
     { name: 'blank name', body: () => newLead({ name: '   ' }), status: 400, code: 'invalid_request', message: /name/ },
     {
       name: 'no contact',
@@ -187,8 +193,20 @@ describe('intake', () => {
       code: 'invalid_request',
       message: /email or a phone/,
     },
-    { name: 'bad phone', body: () => newLead({ phone: '555-12' }), status: 422, code: 'invalid_contact', message: /^phone:/ },
-    { name: 'bad email', body: () => newLead({ email: 'jordan@' }), status: 422, code: 'invalid_contact', message: /^email:/ },
+    {
+      name: 'bad phone',
+      body: () => newLead({ phone: '555-12' }),
+      status: 422,
+      code: 'invalid_contact',
+      message: /^phone:/,
+    },
+    {
+      name: 'bad email',
+      body: () => newLead({ email: 'jordan@' }),
+      status: 422,
+      code: 'invalid_contact',
+      message: /^email:/,
+    },
     {
       name: 'unknown property',
       body: () => newLead({ propertyId: randomUUID() }),
@@ -211,8 +229,20 @@ describe('intake', () => {
       code: 'invalid_request',
       message: /source: must be lower_snake_case/,
     },
-    { name: 'empty externalId', body: () => newLead({ externalId: '' }), status: 400, code: 'invalid_request', message: /externalId/ },
-    { name: 'propertyId not a uuid', body: () => newLead({ propertyId: 'p1' }), status: 400, code: 'invalid_request', message: /propertyId/ },
+    {
+      name: 'empty externalId',
+      body: () => newLead({ externalId: '' }),
+      status: 400,
+      code: 'invalid_request',
+      message: /externalId/,
+    },
+    {
+      name: 'propertyId not a uuid',
+      body: () => newLead({ propertyId: 'p1' }),
+      status: 400,
+      code: 'invalid_request',
+      message: /propertyId/,
+    },
     { name: 'malformed JSON', body: () => '{"name": ', status: 400, code: 'malformed_json', message: /JSON/ },
   ];
 
@@ -256,7 +286,10 @@ describe('intake', () => {
     expect((await call('key', 'POST', '', newLead())).body.workflowId).toMatch(/^tourspark\/lead\//);
 
     // An organization without TourSpark.
-    await t.deps.db.update(organizations).set({ enabledProducts: ['lumaleasing'] }).where(eq(organizations.id, t.orgB.id));
+    await t.deps.db
+      .update(organizations)
+      .set({ enabledProducts: ['lumaleasing'] })
+      .where(eq(organizations.id, t.orgB.id));
     const other = await call('keyB', 'POST', '', newLead({ propertyId: t.orgB.propertyId }));
     expect(other.status).toBe(201);
     expect(other.body.workflowId).toBe(`leads/intake/${other.body.id}`);
@@ -488,9 +521,7 @@ describe('staff actions without a running sequence', () => {
       expect((await call('manager', 'POST', `/${leadId}/messages`, bad)).status, JSON.stringify(bad)).toBe(400);
     }
     expect(await traces()).toEqual(before);
-    await expect(
-      t.deps.temporal.workflow.getHandle(tourSparkWorkflowId(leadId)).describe(),
-    ).rejects.toThrow();
+    await expect(t.deps.temporal.workflow.getHandle(tourSparkWorkflowId(leadId)).describe()).rejects.toThrow();
   });
 
   test('a booked tour is recorded on the lead once', async () => {
@@ -564,7 +595,13 @@ describe('with the TourSpark worker', () => {
   }
 
   async function liveLead() {
-    const res = await call('key', 'POST', '', newLead({ phone: `+1512555${String(1000 + externalSeq).slice(-4)}` }), live);
+    const res = await call(
+      'key',
+      'POST',
+      '',
+      newLead({ phone: `+1512555${String(1000 + externalSeq).slice(-4)}` }),
+      live,
+    );
     expect(res.status).toBe(201);
     const id = res.body.id as string;
     await eventually(async () => expect((await status(id)).state).toBe('waiting'));
@@ -593,10 +630,7 @@ describe('with the TourSpark worker', () => {
     const resumeAgain = await call('manager', 'POST', `/${id}/resume`, undefined, live);
     expect(resumeAgain.status).toBe(409);
     expect(resumeAgain.body.error.message).toMatch(/not paused/);
-    const audits = await t.deps.db
-      .select({ action: auditLog.action })
-      .from(auditLog)
-      .where(eq(auditLog.targetId, id));
+    const audits = await t.deps.db.select({ action: auditLog.action }).from(auditLog).where(eq(auditLog.targetId, id));
     expect(audits.map((a) => a.action).sort()).toEqual(['lead.create', 'lead.sequence_pause', 'lead.sequence_resume']);
   });
 

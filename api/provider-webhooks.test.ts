@@ -40,7 +40,11 @@ beforeAll(async () => {
   let handler: Hono<AppEnv> | null = null;
   server = await new Promise<ServerType>((resolve) => {
     const s = serve(
-      { fetch: (req) => (handler ? handler.fetch(req) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' },
+      {
+        fetch: (req) => (handler ? handler.fetch(req) : new Response('starting', { status: 503 })),
+        port: 0,
+        hostname: '127.0.0.1',
+      },
       () => resolve(s),
     );
   });
@@ -67,7 +71,10 @@ beforeAll(async () => {
     expect(res.status).toBe(200);
   };
   // Callbacks a little after the send, so the send activity has stored the Message SID they name.
-  await configure('/twilio/_config', { inboundRequestUrl: `${baseUrl}/webhooks/twilio/sms`, statusCallbackDelayMs: 700 });
+  await configure('/twilio/_config', {
+    inboundRequestUrl: `${baseUrl}/webhooks/twilio/sms`,
+    statusCallbackDelayMs: 700,
+  });
   await configure('/sendgrid/_config', {
     eventWebhookUrl: `${baseUrl}/webhooks/sendgrid/events`,
     inboundParseUrl: `${baseUrl}/webhooks/sendgrid/inbound/${t.deps.config.email.sendgridInboundSecret}`,
@@ -160,7 +167,11 @@ async function signalsReceived(leadId: string, name: string): Promise<number> {
 }
 
 /** A Twilio webhook as Twilio would post it, signed for `url` (our public URL unless told otherwise). */
-function twilioRequest(path: string, params: Record<string, string>, options: { signedUrl?: string; token?: string } = {}) {
+function twilioRequest(
+  path: string,
+  params: Record<string, string>,
+  options: { signedUrl?: string; token?: string } = {},
+) {
   const signature = twilioSignature(
     options.token ?? SANDBOX_TWILIO.authToken,
     options.signedUrl ?? `${baseUrl}${path}`,
@@ -308,7 +319,11 @@ describe('Twilio status callbacks', () => {
         })
         .returning(),
     );
-    const failed = await twilioRequest('/webhooks/twilio/status', { MessageSid: sid, MessageStatus: 'failed', ErrorCode: '30003' });
+    const failed = await twilioRequest('/webhooks/twilio/status', {
+      MessageSid: sid,
+      MessageStatus: 'failed',
+      ErrorCode: '30003',
+    });
     expect(failed.status).toBe(204);
     const [after] = await t.deps.db.select().from(leadMessages).where(eq(leadMessages.id, row!.id));
     expect(after).toMatchObject({ status: 'failed', statusDetail: 'twilio:30003' });
@@ -316,7 +331,10 @@ describe('Twilio status callbacks', () => {
     await twilioRequest('/webhooks/twilio/status', { MessageSid: sid, MessageStatus: 'delivered' });
     expect((await t.deps.db.select().from(leadMessages).where(eq(leadMessages.id, row!.id)))[0]!.status).toBe('failed');
 
-    const unknown = await twilioRequest('/webhooks/twilio/status', { MessageSid: 'SMnotours', MessageStatus: 'delivered' });
+    const unknown = await twilioRequest('/webhooks/twilio/status', {
+      MessageSid: 'SMnotours',
+      MessageStatus: 'delivered',
+    });
     expect(unknown.status).toBe(204);
     const odd = await twilioRequest('/webhooks/twilio/status', { MessageSid: sid, MessageStatus: 'teleported' });
     expect(odd.status).toBe(204);
@@ -330,10 +348,17 @@ describe('Twilio status callbacks', () => {
 });
 
 /** Signs an Event Webhook body as SendGrid does (ECDSA P-256 over timestamp + body), with `key`. */
-function sendGridRequest(events: unknown[], key = SANDBOX_SENDGRID_EVENT_PRIVATE_KEY, tamper?: (body: string) => string) {
+function sendGridRequest(
+  events: unknown[],
+  key = SANDBOX_SENDGRID_EVENT_PRIVATE_KEY,
+  tamper?: (body: string) => string,
+) {
   const body = JSON.stringify(events);
   const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = createSign('sha256').update(timestamp + body).sign(key).toString('base64');
+  const signature = createSign('sha256')
+    .update(timestamp + body)
+    .sign(key)
+    .toString('base64');
   return app.request('/webhooks/sendgrid/events', {
     method: 'POST',
     headers: {
@@ -353,7 +378,9 @@ describe('SendGrid events', () => {
       expect(row?.status).toBe('delivered');
       return row!;
     });
-    const events = [{ email: lead.email, timestamp: Math.floor(Date.now() / 1000), event: 'bounce', message_id: email.id }];
+    const events = [
+      { email: lead.email, timestamp: Math.floor(Date.now() / 1000), event: 'bounce', message_id: email.id },
+    ];
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const foreign = await sendGridRequest(events, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     expect(foreign.status).toBe(403);
@@ -392,7 +419,9 @@ describe('SendGrid events', () => {
     ]);
     expect(late.status).toBe(200);
     expect(await late.json()).toMatchObject({ received: 3, updated: 0 });
-    expect((await t.deps.db.select().from(leadMessages).where(eq(leadMessages.id, email.id)))[0]!.status).toBe('opened');
+    expect((await t.deps.db.select().from(leadMessages).where(eq(leadMessages.id, email.id)))[0]!.status).toBe(
+      'opened',
+    );
   });
 
   test('a bounce from the emulator marks the email bounced with its reason', async () => {
@@ -404,7 +433,7 @@ describe('SendGrid events', () => {
     });
   });
 
-  test("an unsubscribe opts the lead out of email through its workflow", async () => {
+  test('an unsubscribe opts the lead out of email through its workflow', async () => {
     const lead = await leadWithSequence();
     const email = await eventually(async () => {
       const [row] = (await messagesOf(lead.id)).filter((m) => m.stepId === 2);
@@ -418,7 +447,9 @@ describe('SendGrid events', () => {
     });
     expect(((await res.json()) as { httpStatus: number }).httpStatus).toBe(200);
     await eventually(async () => expect((await status(lead.id)).optedOut.email).toBe(true));
-    const detail = await app.request(`/v1/leads/${lead.id}`, { headers: { authorization: `Bearer ${t.orgA.apiKey.key}` } });
+    const detail = await app.request(`/v1/leads/${lead.id}`, {
+      headers: { authorization: `Bearer ${t.orgA.apiKey.key}` },
+    });
     expect(((await detail.json()) as { optOuts: { email: { optedOut: boolean } } }).optOuts.email.optedOut).toBe(true);
   });
 
@@ -508,7 +539,12 @@ describe('SendGrid Inbound Parse', () => {
     // A reply address naming a lead that does not exist falls back to the sender, who is nobody.
     const ghost = await app.request(inboundPath(), {
       method: 'POST',
-      body: inboundForm({ from: 'stranger@example.org', to: `reply+${randomUUID()}@reply.p11.local`, subject: 'x', text: 'y' }),
+      body: inboundForm({
+        from: 'stranger@example.org',
+        to: `reply+${randomUUID()}@reply.p11.local`,
+        subject: 'x',
+        text: 'y',
+      }),
     });
     expect(await ghost.json()).toEqual({ routed: false });
     expect(await totalMessages()).toBe(before);

@@ -127,90 +127,94 @@ describe('sequences', () => {
     expect(await traces()).toEqual({ sequences: before.sequences + 1, audits: before.audits + 2 });
   });
 
-  const invalid: { name: string; mutate: (d: ReturnType<typeof customDefinition>) => unknown; path: string; message: RegExp }[] =
-    [
-      {
-        name: 'unknown template',
-        mutate: (d) => ({ ...d, steps: [{ ...d.steps[0], template: 'nope' }, d.steps[1]] }),
-        path: 'definition.steps.0.template',
-        message: /no template named "nope"/,
-      },
-      {
-        name: 'template of the wrong channel',
-        mutate: (d) => ({ ...d, steps: [{ ...d.steps[0], action: 'email' }, d.steps[1]] }),
-        path: 'definition.steps.0.template',
-        message: /is for sms, the step sends email/,
-      },
-      {
-        name: 'bad duration',
-        mutate: (d) => ({ ...d, steps: [{ ...d.steps[0], delay: 'soon' }, d.steps[1]] }),
-        path: 'definition.steps.0.delay',
-        message: /duration/,
-      },
-      {
-        name: 'duration over 90 days',
-        mutate: (d) => ({ ...d, steps: [{ ...d.steps[0], delay: '91d' }, d.steps[1]] }),
-        path: 'definition.steps.0.delay',
-        message: /at most 90 days/,
-      },
-      {
-        name: 'unknown variable',
-        mutate: (d) => ({
-          ...d,
-          templates: { ...d.templates, hello_sms: { channel: 'sms', body: 'Hi {{nickname}}' } },
-        }),
-        path: 'definition.templates.hello_sms.body',
-        message: /unknown variable \{\{nickname\}\}/,
-      },
-      {
-        name: 'duplicate step ids',
-        mutate: (d) => ({ ...d, steps: [d.steps[0], { ...d.steps[1], id: 1 }] }),
-        path: 'definition.steps.1.id',
-        message: /duplicate step id 1/,
-      },
-      {
-        name: 'bad clock',
-        mutate: (d) => ({ ...d, quiet_hours: { start: '25:00', end: '08:00' } }),
-        path: 'definition.quiet_hours.start',
-        message: /HH:MM/,
-      },
-      {
-        name: 'quiet hours that start when they end',
-        mutate: (d) => ({ ...d, quiet_hours: { start: '08:00', end: '08:00' } }),
-        path: 'definition.quiet_hours',
-        message: /must differ/,
-      },
-      {
-        name: 'unknown exit condition',
-        mutate: (d) => ({ ...d, exit_conditions: ['lease_signed'] }),
-        path: 'definition.exit_conditions.0',
-        message: /.+/,
-      },
-      {
-        name: 'email template without a subject',
-        mutate: (d) => ({ ...d, templates: { ...d.templates, tour_email: { channel: 'email', body: 'x' } } }),
-        path: 'definition.templates.tour_email.subject',
-        message: /.+/,
-      },
-      {
-        name: 'scheduler link that is not http(s)',
-        mutate: (d) => ({ ...d, scheduler_url: 'javascript:alert(1)' }),
-        path: 'definition.scheduler_url',
-        message: /.+/,
-      },
-      {
-        name: 'unknown field in a step',
-        mutate: (d) => ({ ...d, steps: [{ ...d.steps[0], channel: 'sms' }, d.steps[1]] }),
-        path: 'definition.steps.0',
-        message: /channel/,
-      },
-      {
-        name: 'no steps',
-        mutate: (d) => ({ ...d, steps: [] }),
-        path: 'definition.steps',
-        message: /.+/,
-      },
-    ];
+  const invalid: {
+    name: string;
+    mutate: (d: ReturnType<typeof customDefinition>) => unknown;
+    path: string;
+    message: RegExp;
+  }[] = [
+    {
+      name: 'unknown template',
+      mutate: (d) => ({ ...d, steps: [{ ...d.steps[0], template: 'nope' }, d.steps[1]] }),
+      path: 'definition.steps.0.template',
+      message: /no template named "nope"/,
+    },
+    {
+      name: 'template of the wrong channel',
+      mutate: (d) => ({ ...d, steps: [{ ...d.steps[0], action: 'email' }, d.steps[1]] }),
+      path: 'definition.steps.0.template',
+      message: /is for sms, the step sends email/,
+    },
+    {
+      name: 'bad duration',
+      mutate: (d) => ({ ...d, steps: [{ ...d.steps[0], delay: 'soon' }, d.steps[1]] }),
+      path: 'definition.steps.0.delay',
+      message: /duration/,
+    },
+    {
+      name: 'duration over 90 days',
+      mutate: (d) => ({ ...d, steps: [{ ...d.steps[0], delay: '91d' }, d.steps[1]] }),
+      path: 'definition.steps.0.delay',
+      message: /at most 90 days/,
+    },
+    {
+      name: 'unknown variable',
+      mutate: (d) => ({
+        ...d,
+        templates: { ...d.templates, hello_sms: { channel: 'sms', body: 'Hi {{nickname}}' } },
+      }),
+      path: 'definition.templates.hello_sms.body',
+      message: /unknown variable \{\{nickname\}\}/,
+    },
+    {
+      name: 'duplicate step ids',
+      mutate: (d) => ({ ...d, steps: [d.steps[0], { ...d.steps[1], id: 1 }] }),
+      path: 'definition.steps.1.id',
+      message: /duplicate step id 1/,
+    },
+    {
+      name: 'bad clock',
+      mutate: (d) => ({ ...d, quiet_hours: { start: '25:00', end: '08:00' } }),
+      path: 'definition.quiet_hours.start',
+      message: /HH:MM/,
+    },
+    {
+      name: 'quiet hours that start when they end',
+      mutate: (d) => ({ ...d, quiet_hours: { start: '08:00', end: '08:00' } }),
+      path: 'definition.quiet_hours',
+      message: /must differ/,
+    },
+    {
+      name: 'unknown exit condition',
+      mutate: (d) => ({ ...d, exit_conditions: ['lease_signed'] }),
+      path: 'definition.exit_conditions.0',
+      message: /.+/,
+    },
+    {
+      name: 'email template without a subject',
+      mutate: (d) => ({ ...d, templates: { ...d.templates, tour_email: { channel: 'email', body: 'x' } } }),
+      path: 'definition.templates.tour_email.subject',
+      message: /.+/,
+    },
+    {
+      name: 'scheduler link that is not http(s)',
+      mutate: (d) => ({ ...d, scheduler_url: 'javascript:alert(1)' }),
+      path: 'definition.scheduler_url',
+      message: /.+/,
+    },
+    {
+      name: 'unknown field in a step',
+      mutate: (d) => ({ ...d, steps: [{ ...d.steps[0], channel: 'sms' }, d.steps[1]] }),
+      path: 'definition.steps.0',
+      message: /channel/,
+    },
+    {
+      name: 'no steps',
+      mutate: (d) => ({ ...d, steps: [] }),
+      path: 'definition.steps',
+      message: /.+/,
+    },
+  ];
 
   for (const c of invalid) {
     test(`422 for ${c.name}, with the path, nothing stored`, async () => {
@@ -273,9 +277,9 @@ describe('sequences', () => {
   test("another organization's property is not found, whatever the body", async () => {
     const before = await traces();
     expect((await call('admin', 'GET', `/sequences/${t.orgB.propertyId}`)).status).toBe(404);
-    expect((await call('admin', 'PUT', `/sequences/${t.orgB.propertyId}`, { definition: customDefinition() })).status).toBe(
-      404,
-    );
+    expect(
+      (await call('admin', 'PUT', `/sequences/${t.orgB.propertyId}`, { definition: customDefinition() })).status,
+    ).toBe(404);
     expect((await call('admin', 'PUT', `/sequences/${t.orgB.propertyId}`, { definition: {} })).status).toBe(404);
     expect((await call('admin', 'DELETE', `/sequences/${t.orgB.propertyId}`)).status).toBe(404);
     expect((await call('admin', 'GET', '/sequences/not-a-uuid')).status).toBe(404);

@@ -291,284 +291,289 @@ export function createLeadRoutes(deps: AppDeps) {
     );
   }
 
-  return (
-    new Hono<AppEnv>()
-      .post('/', requirePermission('leads:write'), requireJsonBody(), validate('json', createLeadBody), async (c) => {
-        const auth = requireAuth(c);
-        const body = c.req.valid('json');
-        // Contact details are checked before anything is stored: a 4xx leaves no trace.
-        const email = body.email ? normalizeEmail(body.email) : null;
-        if (body.email && !email) {
-          throw unprocessable('invalid_contact', `email: "${body.email}" is not an email address`, { field: 'email' });
-        }
-        const phone = body.phone ? normalizePhone(body.phone) : null;
-        if (body.phone && !phone) {
-          throw unprocessable('invalid_contact', `phone: "${body.phone}" is not a valid phone number`, {
-            field: 'phone',
+  return new Hono<AppEnv>()
+    .post('/', requirePermission('leads:write'), requireJsonBody(), validate('json', createLeadBody), async (c) => {
+      const auth = requireAuth(c);
+      const body = c.req.valid('json');
+      // Contact details are checked before anything is stored: a 4xx leaves no trace.
+      const email = body.email ? normalizeEmail(body.email) : null;
+      if (body.email && !email) {
+        throw unprocessable('invalid_contact', `email: "${body.email}" is not an email address`, { field: 'email' });
+      }
+      const phone = body.phone ? normalizePhone(body.phone) : null;
+      if (body.phone && !phone) {
+        throw unprocessable('invalid_contact', `phone: "${body.phone}" is not a valid phone number`, {
+          field: 'phone',
+        });
+      }
+      const contact: LeadContact = { name: body.name, email, phone, message: body.message || null };
+
+      const { lead, created, withSequence } = await withTenant(deps.db, auth.orgId, async (tx) => {
+        const [property] = await tx
+          .select({ id: properties.id })
+          .from(properties)
+          .where(eq(properties.id, body.propertyId));
+        // Another organization's property is invisible here, so it reads as unknown (existence never leaks).
+        if (!property) {
+          throw unprocessable('unknown_property', `propertyId: no property ${body.propertyId} in this organization`, {
+            field: 'propertyId',
           });
         }
-        const contact: LeadContact = { name: body.name, email, phone, message: body.message || null };
-
-        const { lead, created, withSequence } = await withTenant(deps.db, auth.orgId, async (tx) => {
-          const [property] = await tx
-            .select({ id: properties.id })
-            .from(properties)
-            .where(eq(properties.id, body.propertyId));
-          // Another organization's property is invisible here, so it reads as unknown (existence never leaks).
-          if (!property) {
-            throw unprocessable('unknown_property', `propertyId: no property ${body.propertyId} in this organization`, {
-              field: 'propertyId',
-            });
-          }
-          const [inserted] = await tx
-            .insert(factLeads)
-            .values({
-              orgId: auth.orgId,
-              propertyId: body.propertyId,
-              source: body.source,
-              externalId: body.externalId,
-              contactCiphertext: deps.encryptor.encrypt(JSON.stringify(contact)),
-              ...contactHashes(deps.encryptor, contact),
-              emailDomainClass: emailDomainClass(email),
-              receivedAt: now(),
-              unitType: body.unitType || null,
-            })
-            .onConflictDoNothing({ target: [factLeads.orgId, factLeads.source, factLeads.externalId] })
-            .returning();
-          const row =
-            inserted ??
-            (
-              await tx
-                .select()
-                .from(factLeads)
-                .where(and(eq(factLeads.source, body.source), eq(factLeads.externalId, body.externalId)))
-            )[0];
-          if (!row) throw new Error(`lead ${body.source}/${body.externalId} conflicted but cannot be found`);
-          if (inserted) {
-            await recordAudit(tx, auth.orgId, actorOf(auth), {
-              action: 'lead.create',
-              targetType: 'lead',
-              targetId: row.id,
-              details: { source: body.source, externalId: body.externalId, propertyId: body.propertyId },
-            });
-          }
-          const [mirror] = await tx
-            .select({ leadId: leadWorkflows.leadId })
-            .from(leadWorkflows)
-            .where(eq(leadWorkflows.leadId, row.id));
-          return {
-            lead: row,
-            created: Boolean(inserted),
-            withSequence: Boolean(mirror) || (await sequenceApplies(tx, auth.orgId, row.propertyId)),
-          };
-        });
-
-        // A repeat scores only a lead the first request never managed to score.
-        let score = scoreOf(lead);
-        if (created || lead.aiScoredAt === null) {
-          try {
-            score = await leadScorerOf(deps).scoreLead(auth.orgId, lead.id);
-          } catch (err) {
-            // The lead is stored and intake scores it again; the caller gets it unscored rather than a 500.
-            console.error(`[leads] scoring lead ${lead.id} failed`, err);
-          }
-        }
-        // Started on repeats too (a no-op then): a first request that died after the insert is completed by its retry.
-        const intake = await startWorkflowOnce<IntakeWorkflow>(deps.temporal, INTAKE_WORKFLOW, {
-          workflowId: leadIntakeWorkflowId(lead.id),
-          taskQueue: toursparkQueueOf(deps),
-          args: [{ orgId: auth.orgId, leadId: lead.id, propertyId: lead.propertyId, source: lead.source }],
-          labels: { orgId: auth.orgId, product: TOURSPARK_PRODUCT, propertyId: lead.propertyId, leadId: lead.id },
-          summary: `Lead ${lead.id.slice(0, 8)} from ${lead.source}`,
-        });
-        const workflowId = withSequence ? tourSparkWorkflowId(lead.id) : intake.workflowId;
-        return c.json(
-          {
-            id: lead.id,
-            workflowId,
-            score: score.score,
-            bucket: score.bucket,
-            modelVersion: score.modelVersion,
-            created,
-            intakeWorkflowId: intake.workflowId,
-            workflowUrl: uiLink(workflowId),
-          },
-          created ? 201 : 200,
-        );
-      })
-
-      .get('/', requirePermission('leads:read'), validate('query', listQuery), async (c) => {
-        const auth = requireAuth(c);
-        const q = c.req.valid('query');
-        const filters = and(
-          q.propertyId ? eq(factLeads.propertyId, q.propertyId) : undefined,
-          q.status === 'none' ? isNull(leadWorkflows.leadId) : q.status ? eq(leadWorkflows.status, q.status) : undefined,
-          q.stage ? eq(factLeads.status, q.stage) : undefined,
-          q.bucket ? bucketCondition(q.bucket) : undefined,
-          q.source ? eq(factLeads.source, q.source) : undefined,
-          q.needsStaff === 'true' ? eq(leadWorkflows.needsStaff, true) : undefined,
-          q.needsStaff === 'false' ? sql`coalesce(${leadWorkflows.needsStaff}, false) = false` : undefined,
-        );
-        // An unknown cursor (or another organization's, invisible here) compares with null: an empty page.
-        const after = (cursor: string) =>
-          sql`(${factLeads.receivedAt}, ${factLeads.id}) < (select x.received_at, x.id from fact_leads x where x.id = ${cursor})`;
-
-        const result = await withTenant(deps.db, auth.orgId, async (tx) => {
-          if (!q.q) {
-            const rows = await listRows(tx, and(filters, q.cursor ? after(q.cursor) : undefined), q.limit + 1);
-            const page = rows.slice(0, q.limit);
-            return {
-              items: page.map((r) => presentListItem(r, decryptContact(deps.encryptor, r.lead.contactCiphertext))),
-              nextCursor: rows.length > q.limit ? page[page.length - 1]!.lead.id : null,
-              scanned: page.length,
-            };
-          }
-          // Names are encrypted: read pages in order, decrypt, keep matches, and stop after a bounded scan. The
-          // cursor is the last row read, so the next page continues the scan where this one stopped.
-          const needle = q.q.toLocaleLowerCase();
-          const items: ReturnType<typeof presentListItem>[] = [];
-          let cursor = q.cursor ?? null;
-          let scanned = 0;
-          let exhausted = false;
-          while (items.length < q.limit && scanned < SEARCH_SCAN_LIMIT) {
-            const rows = await listRows(tx, and(filters, cursor ? after(cursor) : undefined), SEARCH_BATCH);
-            for (const r of rows) {
-              scanned += 1;
-              cursor = r.lead.id;
-              const contact = decryptContact(deps.encryptor, r.lead.contactCiphertext);
-              if (contact?.name?.toLocaleLowerCase().includes(needle)) items.push(presentListItem(r, contact));
-              if (items.length === q.limit) break;
-            }
-            if (rows.length < SEARCH_BATCH && items.length < q.limit) {
-              exhausted = true;
-              break;
-            }
-          }
-          return { items, nextCursor: exhausted ? null : cursor, scanned };
-        });
-        return c.json({ leads: result.items, nextCursor: result.nextCursor, scanned: result.scanned });
-      })
-
-      .get('/:leadId', requirePermission('leads:read'), async (c) => {
-        const auth = requireAuth(c);
-        const id = leadParam(c);
-        const { row, optOuts, messageCount } = await withTenant(deps.db, auth.orgId, async (tx) => {
-          const loaded = await loadLead(tx, id);
-          const [counted] = await tx
-            .select({ n: sql<number>`count(*)::int` })
-            .from(leadMessages)
-            .where(eq(leadMessages.leadId, id));
-          return { row: loaded, optOuts: await optOutsOf(tx, loaded.lead), messageCount: counted?.n ?? 0 };
-        });
-        const { lead, sequence } = row;
-        const contact = decryptContact(deps.encryptor, lead.contactCiphertext);
-        const workflowId = tourSparkWorkflowId(id);
-        const live = await liveSequenceStatus(deps, id);
-        let topFactors: TopFactor[] | null = null;
-        if (lead.aiScore !== null) topFactors = await topFactorsOf(auth.orgId, id);
-        return c.json({
-          lead: {
-            ...presentListItem(row, contact),
-            contact: contact && {
-              name: contact.name,
-              email: contact.email,
-              phone: contact.phone,
-              message: contact.message ?? null,
-            },
-            scoredAt: lead.aiScoredAt,
-            topFactors,
-            interactions: lead.interactions,
-            firstResponseMinutes: lead.firstResponseMinutes,
-            tourAt: lead.tourAt,
-            leasedAt: lead.leasedAt,
-            emailDomainClass: lead.emailDomainClass,
-            createdAt: lead.createdAt,
-          },
-          sequence: presentSequence(sequence),
-          live,
-          optOuts,
-          messageCount,
-          workflowId,
-          workflowUrl: uiLink(workflowId),
-          intakeWorkflowId: leadIntakeWorkflowId(id),
-          intakeWorkflowUrl: uiLink(leadIntakeWorkflowId(id)),
-        });
-      })
-
-      .get('/:leadId/messages', requirePermission('leads:read'), async (c) => {
-        const auth = requireAuth(c);
-        const id = leadParam(c);
-        const messages = await withTenant(deps.db, auth.orgId, async (tx) => {
-          await loadLead(tx, id);
-          return tx
-            .select()
-            .from(leadMessages)
-            .where(eq(leadMessages.leadId, id))
-            .orderBy(asc(leadMessages.createdAt), asc(leadMessages.id))
-            .limit(MAX_TIMELINE);
-        });
-        return c.json({ messages: messages.map(presentLeadMessage) });
-      })
-
-      .post('/:leadId/pause', requirePermission('leads:reply'), async (c) => {
-        const auth = requireAuth(c);
-        const id = leadParam(c);
-        const body = await optionalJson(c, pauseBody);
-        const row = await withTenant(deps.db, auth.orgId, (tx) => loadLead(tx, id));
-        const s = await sequenceState(id, row.sequence);
-        if (!s.run) throw conflict('No sequence is running for this lead: there is nothing to pause');
-        if (s.state === 'paused') throw conflict('The sequence is already paused');
-        if (s.state !== 'waiting') {
-          throw conflict(
-            `The sequence has ended${s.exitReason ? ` (${s.exitReason.replace(/_/g, ' ')})` : ''}: there is nothing to pause`,
-          );
-        }
-        await s.run.signal(pauseSignal, { reason: body.reason ?? 'operator', by: staffLabel(c) });
-        await audit(c, id, 'lead.sequence_pause', { reason: body.reason ?? 'operator' });
-        return c.json({ workflowId: tourSparkWorkflowId(id), state: 'paused' }, 202);
-      })
-
-      .post('/:leadId/resume', requirePermission('leads:reply'), async (c) => {
-        const auth = requireAuth(c);
-        const id = leadParam(c);
-        await optionalJson(c, emptyBody);
-        const row = await withTenant(deps.db, auth.orgId, (tx) => loadLead(tx, id));
-        const s = await sequenceState(id, row.sequence);
-        if (!s.run) throw conflict('No sequence is running for this lead: there is nothing to resume');
-        if (s.state !== 'paused') throw conflict('The sequence is not paused');
-        await s.run.signal(resumeSignal, { by: staffLabel(c) });
-        await audit(c, id, 'lead.sequence_resume');
-        return c.json({ workflowId: tourSparkWorkflowId(id), state: 'waiting' }, 202);
-      })
-
-      .post('/:leadId/tour-booked', requirePermission('leads:reply'), async (c) => {
-        const auth = requireAuth(c);
-        const id = leadParam(c);
-        const body = await optionalJson(c, tourBookedBody);
-        const tourAt = body.tourAt ? new Date(body.tourAt) : null;
-        // Recorded on the lead whether or not a sequence runs (the funnel counts it either way).
-        await withTenant(deps.db, auth.orgId, async (tx) => {
-          const { lead } = await loadLead(tx, id);
-          if (lead.status !== 'new') throw conflict(`The lead is already past a booked tour (${lead.status.replace(/_/g, ' ')})`);
-          await tx
-            .update(factLeads)
-            .set({ status: 'tour_booked', tourAt, updatedAt: now() })
-            .where(and(eq(factLeads.id, id), eq(factLeads.status, 'new')));
+        const [inserted] = await tx
+          .insert(factLeads)
+          .values({
+            orgId: auth.orgId,
+            propertyId: body.propertyId,
+            source: body.source,
+            externalId: body.externalId,
+            contactCiphertext: deps.encryptor.encrypt(JSON.stringify(contact)),
+            ...contactHashes(deps.encryptor, contact),
+            emailDomainClass: emailDomainClass(email),
+            receivedAt: now(),
+            unitType: body.unitType || null,
+          })
+          .onConflictDoNothing({ target: [factLeads.orgId, factLeads.source, factLeads.externalId] })
+          .returning();
+        const row =
+          inserted ??
+          (
+            await tx
+              .select()
+              .from(factLeads)
+              .where(and(eq(factLeads.source, body.source), eq(factLeads.externalId, body.externalId)))
+          )[0];
+        if (!row) throw new Error(`lead ${body.source}/${body.externalId} conflicted but cannot be found`);
+        if (inserted) {
           await recordAudit(tx, auth.orgId, actorOf(auth), {
-            action: 'lead.tour_booked',
+            action: 'lead.create',
             targetType: 'lead',
-            targetId: id,
-            details: { tourAt: body.tourAt ?? null },
+            targetId: row.id,
+            details: { source: body.source, externalId: body.externalId, propertyId: body.propertyId },
           });
-        });
-        const run = await openRun(deps, tourSparkWorkflowId(id));
-        if (run) {
-          await run.signal(tourBookedSignal, { source: 'staff', ...(body.tourAt ? { tourAt: body.tourAt } : {}) });
         }
-        return c.json({ workflowId: tourSparkWorkflowId(id), stage: 'tour_booked', signalled: Boolean(run) }, 202);
-      })
+        const [mirror] = await tx
+          .select({ leadId: leadWorkflows.leadId })
+          .from(leadWorkflows)
+          .where(eq(leadWorkflows.leadId, row.id));
+        return {
+          lead: row,
+          created: Boolean(inserted),
+          withSequence: Boolean(mirror) || (await sequenceApplies(tx, auth.orgId, row.propertyId)),
+        };
+      });
 
-      .post('/:leadId/opt-out', requirePermission('leads:reply'), requireJsonBody(), validate('json', optOutBody), async (c) => {
+      // A repeat scores only a lead the first request never managed to score.
+      let score = scoreOf(lead);
+      if (created || lead.aiScoredAt === null) {
+        try {
+          score = await leadScorerOf(deps).scoreLead(auth.orgId, lead.id);
+        } catch (err) {
+          // The lead is stored and intake scores it again; the caller gets it unscored rather than a 500.
+          console.error(`[leads] scoring lead ${lead.id} failed`, err);
+        }
+      }
+      // Started on repeats too (a no-op then): a first request that died after the insert is completed by its retry.
+      const intake = await startWorkflowOnce<IntakeWorkflow>(deps.temporal, INTAKE_WORKFLOW, {
+        workflowId: leadIntakeWorkflowId(lead.id),
+        taskQueue: toursparkQueueOf(deps),
+        args: [{ orgId: auth.orgId, leadId: lead.id, propertyId: lead.propertyId, source: lead.source }],
+        labels: { orgId: auth.orgId, product: TOURSPARK_PRODUCT, propertyId: lead.propertyId, leadId: lead.id },
+        summary: `Lead ${lead.id.slice(0, 8)} from ${lead.source}`,
+      });
+      const workflowId = withSequence ? tourSparkWorkflowId(lead.id) : intake.workflowId;
+      return c.json(
+        {
+          id: lead.id,
+          workflowId,
+          score: score.score,
+          bucket: score.bucket,
+          modelVersion: score.modelVersion,
+          created,
+          intakeWorkflowId: intake.workflowId,
+          workflowUrl: uiLink(workflowId),
+        },
+        created ? 201 : 200,
+      );
+    })
+
+    .get('/', requirePermission('leads:read'), validate('query', listQuery), async (c) => {
+      const auth = requireAuth(c);
+      const q = c.req.valid('query');
+      const filters = and(
+        q.propertyId ? eq(factLeads.propertyId, q.propertyId) : undefined,
+        q.status === 'none' ? isNull(leadWorkflows.leadId) : q.status ? eq(leadWorkflows.status, q.status) : undefined,
+        q.stage ? eq(factLeads.status, q.stage) : undefined,
+        q.bucket ? bucketCondition(q.bucket) : undefined,
+        q.source ? eq(factLeads.source, q.source) : undefined,
+        q.needsStaff === 'true' ? eq(leadWorkflows.needsStaff, true) : undefined,
+        q.needsStaff === 'false' ? sql`coalesce(${leadWorkflows.needsStaff}, false) = false` : undefined,
+      );
+      // An unknown cursor (or another organization's, invisible here) compares with null: an empty page.
+      const after = (cursor: string) =>
+        sql`(${factLeads.receivedAt}, ${factLeads.id}) < (select x.received_at, x.id from fact_leads x where x.id = ${cursor})`;
+
+      const result = await withTenant(deps.db, auth.orgId, async (tx) => {
+        if (!q.q) {
+          const rows = await listRows(tx, and(filters, q.cursor ? after(q.cursor) : undefined), q.limit + 1);
+          const page = rows.slice(0, q.limit);
+          return {
+            items: page.map((r) => presentListItem(r, decryptContact(deps.encryptor, r.lead.contactCiphertext))),
+            nextCursor: rows.length > q.limit ? page[page.length - 1]!.lead.id : null,
+            scanned: page.length,
+          };
+        }
+        // Names are encrypted: read pages in order, decrypt, keep matches, and stop after a bounded scan. The
+        // cursor is the last row read, so the next page continues the scan where this one stopped.
+        const needle = q.q.toLocaleLowerCase();
+        const items: ReturnType<typeof presentListItem>[] = [];
+        let cursor = q.cursor ?? null;
+        let scanned = 0;
+        let exhausted = false;
+        while (items.length < q.limit && scanned < SEARCH_SCAN_LIMIT) {
+          const rows = await listRows(tx, and(filters, cursor ? after(cursor) : undefined), SEARCH_BATCH);
+          for (const r of rows) {
+            scanned += 1;
+            cursor = r.lead.id;
+            const contact = decryptContact(deps.encryptor, r.lead.contactCiphertext);
+            if (contact?.name?.toLocaleLowerCase().includes(needle)) items.push(presentListItem(r, contact));
+            if (items.length === q.limit) break;
+          }
+          if (rows.length < SEARCH_BATCH && items.length < q.limit) {
+            exhausted = true;
+            break;
+          }
+        }
+        return { items, nextCursor: exhausted ? null : cursor, scanned };
+      });
+      return c.json({ leads: result.items, nextCursor: result.nextCursor, scanned: result.scanned });
+    })
+
+    .get('/:leadId', requirePermission('leads:read'), async (c) => {
+      const auth = requireAuth(c);
+      const id = leadParam(c);
+      const { row, optOuts, messageCount } = await withTenant(deps.db, auth.orgId, async (tx) => {
+        const loaded = await loadLead(tx, id);
+        const [counted] = await tx
+          .select({ n: sql<number>`count(*)::int` })
+          .from(leadMessages)
+          .where(eq(leadMessages.leadId, id));
+        return { row: loaded, optOuts: await optOutsOf(tx, loaded.lead), messageCount: counted?.n ?? 0 };
+      });
+      const { lead, sequence } = row;
+      const contact = decryptContact(deps.encryptor, lead.contactCiphertext);
+      const workflowId = tourSparkWorkflowId(id);
+      const live = await liveSequenceStatus(deps, id);
+      let topFactors: TopFactor[] | null = null;
+      if (lead.aiScore !== null) topFactors = await topFactorsOf(auth.orgId, id);
+      return c.json({
+        lead: {
+          ...presentListItem(row, contact),
+          contact: contact && {
+            name: contact.name,
+            email: contact.email,
+            phone: contact.phone,
+            message: contact.message ?? null,
+          },
+          scoredAt: lead.aiScoredAt,
+          topFactors,
+          interactions: lead.interactions,
+          firstResponseMinutes: lead.firstResponseMinutes,
+          tourAt: lead.tourAt,
+          leasedAt: lead.leasedAt,
+          emailDomainClass: lead.emailDomainClass,
+          createdAt: lead.createdAt,
+        },
+        sequence: presentSequence(sequence),
+        live,
+        optOuts,
+        messageCount,
+        workflowId,
+        workflowUrl: uiLink(workflowId),
+        intakeWorkflowId: leadIntakeWorkflowId(id),
+        intakeWorkflowUrl: uiLink(leadIntakeWorkflowId(id)),
+      });
+    })
+
+    .get('/:leadId/messages', requirePermission('leads:read'), async (c) => {
+      const auth = requireAuth(c);
+      const id = leadParam(c);
+      const messages = await withTenant(deps.db, auth.orgId, async (tx) => {
+        await loadLead(tx, id);
+        return tx
+          .select()
+          .from(leadMessages)
+          .where(eq(leadMessages.leadId, id))
+          .orderBy(asc(leadMessages.createdAt), asc(leadMessages.id))
+          .limit(MAX_TIMELINE);
+      });
+      return c.json({ messages: messages.map(presentLeadMessage) });
+    })
+
+    .post('/:leadId/pause', requirePermission('leads:reply'), async (c) => {
+      const auth = requireAuth(c);
+      const id = leadParam(c);
+      const body = await optionalJson(c, pauseBody);
+      const row = await withTenant(deps.db, auth.orgId, (tx) => loadLead(tx, id));
+      const s = await sequenceState(id, row.sequence);
+      if (!s.run) throw conflict('No sequence is running for this lead: there is nothing to pause');
+      if (s.state === 'paused') throw conflict('The sequence is already paused');
+      if (s.state !== 'waiting') {
+        throw conflict(
+          `The sequence has ended${s.exitReason ? ` (${s.exitReason.replace(/_/g, ' ')})` : ''}: there is nothing to pause`,
+        );
+      }
+      await s.run.signal(pauseSignal, { reason: body.reason ?? 'operator', by: staffLabel(c) });
+      await audit(c, id, 'lead.sequence_pause', { reason: body.reason ?? 'operator' });
+      return c.json({ workflowId: tourSparkWorkflowId(id), state: 'paused' }, 202);
+    })
+
+    .post('/:leadId/resume', requirePermission('leads:reply'), async (c) => {
+      const auth = requireAuth(c);
+      const id = leadParam(c);
+      await optionalJson(c, emptyBody);
+      const row = await withTenant(deps.db, auth.orgId, (tx) => loadLead(tx, id));
+      const s = await sequenceState(id, row.sequence);
+      if (!s.run) throw conflict('No sequence is running for this lead: there is nothing to resume');
+      if (s.state !== 'paused') throw conflict('The sequence is not paused');
+      await s.run.signal(resumeSignal, { by: staffLabel(c) });
+      await audit(c, id, 'lead.sequence_resume');
+      return c.json({ workflowId: tourSparkWorkflowId(id), state: 'waiting' }, 202);
+    })
+
+    .post('/:leadId/tour-booked', requirePermission('leads:reply'), async (c) => {
+      const auth = requireAuth(c);
+      const id = leadParam(c);
+      const body = await optionalJson(c, tourBookedBody);
+      const tourAt = body.tourAt ? new Date(body.tourAt) : null;
+      // Recorded on the lead whether or not a sequence runs (the funnel counts it either way).
+      await withTenant(deps.db, auth.orgId, async (tx) => {
+        const { lead } = await loadLead(tx, id);
+        if (lead.status !== 'new')
+          throw conflict(`The lead is already past a booked tour (${lead.status.replace(/_/g, ' ')})`);
+        await tx
+          .update(factLeads)
+          .set({ status: 'tour_booked', tourAt, updatedAt: now() })
+          .where(and(eq(factLeads.id, id), eq(factLeads.status, 'new')));
+        await recordAudit(tx, auth.orgId, actorOf(auth), {
+          action: 'lead.tour_booked',
+          targetType: 'lead',
+          targetId: id,
+          details: { tourAt: body.tourAt ?? null },
+        });
+      });
+      const run = await openRun(deps, tourSparkWorkflowId(id));
+      if (run) {
+        await run.signal(tourBookedSignal, { source: 'staff', ...(body.tourAt ? { tourAt: body.tourAt } : {}) });
+      }
+      return c.json({ workflowId: tourSparkWorkflowId(id), stage: 'tour_booked', signalled: Boolean(run) }, 202);
+    })
+
+    .post(
+      '/:leadId/opt-out',
+      requirePermission('leads:reply'),
+      requireJsonBody(),
+      validate('json', optOutBody),
+      async (c) => {
         const auth = requireAuth(c);
         const id = leadParam(c);
         const { channel } = c.req.valid('json');
@@ -578,7 +583,9 @@ export function createLeadRoutes(deps: AppDeps) {
           const current = await optOutsOf(tx, lead);
           const reachable = requested.filter((ch) => current[ch].reachable);
           if (reachable.length === 0) {
-            throw conflict(`The lead has no ${channel === 'all' ? 'phone number or email' : channel === 'sms' ? 'phone number' : 'email'} to opt out`);
+            throw conflict(
+              `The lead has no ${channel === 'all' ? 'phone number or email' : channel === 'sms' ? 'phone number' : 'email'} to opt out`,
+            );
           }
           const pending = reachable.filter((ch) => !current[ch].optedOut);
           if (pending.length === 0) throw conflict(`The lead is already opted out of ${reachable.join(' and ')}`);
@@ -606,9 +613,15 @@ export function createLeadRoutes(deps: AppDeps) {
         const run = await openRun(deps, tourSparkWorkflowId(id));
         if (run) await run.signal(optOutSignal, { channel, source: 'staff' });
         return c.json({ optedOut: added, signalled: Boolean(run) }, 202);
-      })
+      },
+    )
 
-      .post('/:leadId/messages', requirePermission('leads:reply'), requireJsonBody(), validate('json', messageBody), async (c) => {
+    .post(
+      '/:leadId/messages',
+      requirePermission('leads:reply'),
+      requireJsonBody(),
+      validate('json', messageBody),
+      async (c) => {
         const auth = requireAuth(c);
         const id = leadParam(c);
         const body = c.req.valid('json');
@@ -670,8 +683,8 @@ export function createLeadRoutes(deps: AppDeps) {
           },
           201,
         );
-      })
-  );
+      },
+    );
 
   /** Why the lead got its score, by the model version that scored it; a failure leaves the factors out. */
   async function topFactorsOf(orgId: string, leadId: string): Promise<TopFactor[] | null> {

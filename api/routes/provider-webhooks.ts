@@ -39,7 +39,12 @@ import { constantTimeEqual } from '../../lib/crypto';
 import { optOutSignal, replyReceivedSignal } from '../../workflows/tourspark';
 import type { AppDeps } from '../context';
 import { ApiError, notFound } from '../errors';
-import { advanceMessageStatus, forgetInboundMessage, signalSequenceWithStart, storeInboundMessage } from '../leads-shared';
+import {
+  advanceMessageStatus,
+  forgetInboundMessage,
+  signalSequenceWithStart,
+  storeInboundMessage,
+} from '../leads-shared';
 
 /** SendGrid accepts messages up to 30 MB (attachments included); Inbound Parse posts them whole. */
 const INBOUND_PARSE_MAX_BYTES = 30 * 1024 * 1024;
@@ -100,7 +105,11 @@ export function createProviderWebhookRoutes(deps: AppDeps) {
   const inboundLimit = bodyLimit({
     maxSize: INBOUND_PARSE_MAX_BYTES,
     onError: () => {
-      throw new ApiError(413, 'payload_too_large', `Inbound Parse posts may be at most ${INBOUND_PARSE_MAX_BYTES} bytes`);
+      throw new ApiError(
+        413,
+        'payload_too_large',
+        `Inbound Parse posts may be at most ${INBOUND_PARSE_MAX_BYTES} bytes`,
+      );
     },
   });
 
@@ -197,7 +206,14 @@ export function createProviderWebhookRoutes(deps: AppDeps) {
         const message = await findLeadMessageByProviderId(deps.db, sid);
         if (!message) return c.body(null, 204);
         const errorCode = one(params.ErrorCode);
-        await advanceMessageStatus(deps.db, message.orgId, message.id, status, errorCode ? `twilio:${errorCode}` : null, now());
+        await advanceMessageStatus(
+          deps.db,
+          message.orgId,
+          message.id,
+          status,
+          errorCode ? `twilio:${errorCode}` : null,
+          now(),
+        );
         return c.body(null, 204);
       })
 
@@ -249,7 +265,8 @@ export function createProviderWebhookRoutes(deps: AppDeps) {
         '/sendgrid/inbound/:secret',
         async (c, next) => {
           // The secret is the only proof Inbound Parse gives: anything else is a route that does not exist.
-          if (!constantTimeEqual(c.req.param('secret') ?? '', config.email.sendgridInboundSecret)) throw notFound('Route');
+          if (!constantTimeEqual(c.req.param('secret') ?? '', config.email.sendgridInboundSecret))
+            throw notFound('Route');
           await next();
         },
         inboundLimit,

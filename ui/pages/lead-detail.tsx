@@ -141,7 +141,11 @@ function TimelineMessage({ message, leadName }: { message: LeadMessageView; lead
           {m.statusDetail ? ` · ${m.statusDetail}` : ''}
         </span>
         {m.intent ? (
-          <span class="badge badge-info" data-intent={m.intent} title={m.classifier ? `Classified by ${m.classifier}` : undefined}>
+          <span
+            class="badge badge-info"
+            data-intent={m.intent}
+            title={m.classifier ? `Classified by ${m.classifier}` : undefined}
+          >
             {INTENT_LABELS[m.intent] ?? m.intent}
           </span>
         ) : null}
@@ -336,7 +340,11 @@ export function LeadDetailPage({
   const state = sequenceStateOf(detail);
   const needsStaff = live?.needsStaff ?? sequence?.needsStaff ?? false;
   const nextAt = live?.nextStepAt ?? sequence?.nextActionAt ?? null;
-  const step = live ? `${live.currentStep} of ${live.totalSteps}` : sequence ? `${sequence.currentStep} of ${sequence.totalSteps}` : null;
+  const step = live
+    ? `${live.currentStep} of ${live.totalSteps}`
+    : sequence
+      ? `${sequence.currentStep} of ${sequence.totalSteps}`
+      : null;
   const exitReason = live?.exitReason ?? sequence?.exitReason ?? null;
   const pausedReason = live?.pausedReason ?? sequence?.pausedReason ?? null;
   return (
@@ -360,7 +368,11 @@ export function LeadDetailPage({
           <div class="transcript-head">
             <SequenceBadge sequence={sequence} />
             {live ? (
-              <span class="badge badge-neutral" data-live-state={live.state} title="The sequence's own answer (status query)">
+              <span
+                class="badge badge-neutral"
+                data-live-state={live.state}
+                title="The sequence's own answer (status query)"
+              >
                 {live.state.replace(/_/g, ' ')}
               </span>
             ) : null}

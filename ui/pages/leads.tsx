@@ -95,14 +95,26 @@ const BUCKET_LABELS: Record<string, string> = {
   medium_intent: 'Medium intent',
   low_intent: 'Low intent',
 };
-const BUCKET_TONES: Record<string, string> = { high_intent: 'success', medium_intent: 'warning', low_intent: 'neutral' };
+const BUCKET_TONES: Record<string, string> = {
+  high_intent: 'success',
+  medium_intent: 'warning',
+  low_intent: 'neutral',
+};
 
 export function bucketLabel(bucket: string | null): string {
   return bucket ? (BUCKET_LABELS[bucket] ?? bucket) : 'Not scored';
 }
 
 /** The LeadPulse score with its bucket: "82 High intent". */
-export function ScoreBadge({ score, bucket, version }: { score: number | null; bucket: string | null; version?: number | null }) {
+export function ScoreBadge({
+  score,
+  bucket,
+  version,
+}: {
+  score: number | null;
+  bucket: string | null;
+  version?: number | null;
+}) {
   if (score === null) {
     return (
       <span class="muted small" data-score="" title="No promoted LeadPulse model scored this lead">
@@ -265,12 +277,15 @@ export function LeadsPage({
     filters.status !== null || filters.bucket !== null || filters.source !== null || filters.needsStaff || !!filters.q;
   const empty: Child = filtered ? (
     <>
-      Nothing matches these filters. <a href={leadsHref({ ...filters, status: null, bucket: null, source: null, needsStaff: false, q: null })}>Show all</a>
+      Nothing matches these filters.{' '}
+      <a href={leadsHref({ ...filters, status: null, bucket: null, source: null, needsStaff: false, q: null })}>
+        Show all
+      </a>
     </>
   ) : (
     <>
-      Leads arrive from website forms, listing sites and CRMs through <code>POST /v1/leads</code>, from the
-      LumaLeasing chat, and from CRM imports. Each is scored and, where the property’s sequence is on, followed up.
+      Leads arrive from website forms, listing sites and CRMs through <code>POST /v1/leads</code>, from the LumaLeasing
+      chat, and from CRM imports. Each is scored and, where the property’s sequence is on, followed up.
     </>
   );
   return (
