@@ -279,56 +279,43 @@ export async function tourSparkSequenceWorkflow(input: TourSparkSequenceInput): 
     const replyKey = `${workflowId}/reply/${messageId}`;
     const classification = await classifying.classifyReply({ ...lead, messageId });
 
-    if (classification.intent === 'unsubscribe') {
+    if (classification.intent === 'unsubscribe' || classification.intent === 'resubscribe') {
       // Consent first, whatever else is going on (paused, staff, exits): the law does not wait for a person.
+      const optingOut = classification.intent === 'unsubscribe';
       const result = await store.setLeadOptOut({
         ...lead,
         channel,
-        optedOut: true,
+        optedOut: optingOut,
         source: classification.keyword ?? 'reply',
         messageId,
       });
       optedOut = result.optedOut;
       if (result.changed) {
+        // One confirmation per change of consent (a second STOP changes nothing, so it gets none).
         const name = plan.propertyName;
         noteOutcome(
           channel,
-          await sendToLead({
-            key: replyKey,
-            channel,
-            author: 'system',
-            body: `You're unsubscribed from ${name} messages. Reply START to resubscribe.`,
-            subject: `You're unsubscribed from ${name}`,
-            ignoreOptOut: true,
-          }),
+          await sendToLead(
+            optingOut
+              ? {
+                  key: replyKey,
+                  channel,
+                  author: 'system',
+                  body: `You're unsubscribed from ${name} messages. Reply START to resubscribe.`,
+                  subject: `You're unsubscribed from ${name}`,
+                  ignoreOptOut: true,
+                }
+              : {
+                  key: replyKey,
+                  channel,
+                  author: 'system',
+                  body: `You're resubscribed to ${name} messages. Reply STOP to unsubscribe.`,
+                  subject: `You're resubscribed to ${name}`,
+                },
+          ),
         );
       }
-      exit('opt_out');
-      mirror();
-      return;
-    }
-    if (classification.intent === 'resubscribe') {
-      const result = await store.setLeadOptOut({
-        ...lead,
-        channel,
-        optedOut: false,
-        source: classification.keyword ?? 'reply',
-        messageId,
-      });
-      optedOut = result.optedOut;
-      if (result.changed) {
-        const name = plan.propertyName;
-        noteOutcome(
-          channel,
-          await sendToLead({
-            key: replyKey,
-            channel,
-            author: 'system',
-            body: `You're resubscribed to ${name} messages. Reply STOP to unsubscribe.`,
-            subject: `You're resubscribed to ${name}`,
-          }),
-        );
-      }
+      if (optingOut) exit('opt_out');
       mirror();
       return;
     }
