@@ -26,6 +26,12 @@ export const SANDBOX_TWILIO = {
 export const SANDBOX_SENDGRID_EVENT_PUBLIC_KEY = 
   'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAENryaq/c9Pq4Gvv60XLW8VAu+zyfwUkJp6s6iU7vhf9SatR2UmdpSqGBZNMy4I/3+G47cripJVseV+URtSU9Bjw==';
 
+/**
+ * The service account the sandbox Pub/Sub emulator signs push tokens as (sandbox/business-profile.ts). Not a
+ * secret: production names its own push subscription's account in PUBSUB_PUSH_SERVICE_ACCOUNT.
+ */
+export const SANDBOX_PUBSUB_PUSH_SERVICE_ACCOUNT = 'pubsub-push@p11-sandbox.iam.gserviceaccount.com';
+
 export interface Config {
   /** sandbox: no credentials, external services are the local emulators, demo data is seeded. */
   mode: Mode;
@@ -106,6 +112,21 @@ export interface Config {
   tourspark: {
     /** After a sequence exits, its workflow keeps routing the lead's replies for this long, then closes. */
     replyWindow: DurationString;
+  };
+  /** ReviewFlow AI: Google Business Profile (reviews API and Pub/Sub push notifications) and review polling. */
+  reviewflow: {
+    /** Base URL of the Business Profile v4 reviews API (mybusiness.googleapis.com; the emulator in sandbox mode). */
+    businessProfileUrl: string;
+    /**
+     * Pub/Sub push requests carry a Google-signed OIDC token: its audience must be this (the push endpoint's
+     * URL as configured on the subscription) and its email the subscription's service account.
+     */
+    pubsubAudience: string;
+    pubsubServiceAccountEmail: string;
+    /** Google's OIDC signing certificates (PEM), which verify push tokens; the emulator's in sandbox mode. */
+    googleCertsUrl: string;
+    /** How often each connection is polled for reviews a notification missed (a Temporal Schedule per connection). */
+    pollInterval: DurationString;
   };
   leadpulse: {
     /** Leads younger than this are left out of training: whether they lease is not known yet. */
@@ -274,6 +295,18 @@ export function loadConfig(env: Env = process.env): Config {
     },
     tourspark: {
       replyWindow: env.TOURSPARK_REPLY_WINDOW ?? '14d',
+    },
+    reviewflow: {
+      businessProfileUrl: trimSlash(
+        env.BUSINESS_PROFILE_API_URL ?? (live ? 'https://mybusiness.googleapis.com' : `${sandboxUrl}/business-profile`),
+      ),
+      pubsubAudience:
+        env.PUBSUB_PUSH_AUDIENCE ??
+        `${(env.PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, '')}/webhooks/google/business-profile`,
+      pubsubServiceAccountEmail:
+        env.PUBSUB_PUSH_SERVICE_ACCOUNT ?? (live ? '' : SANDBOX_PUBSUB_PUSH_SERVICE_ACCOUNT),
+      googleCertsUrl: env.GOOGLE_CERTS_URL ?? (live ? 'https://www.googleapis.com/oauth2/v1/certs' : `${sandboxUrl}/google-oauth/certs`),
+      pollInterval: env.REVIEWFLOW_POLL_INTERVAL ?? '6h',
     },
     leadpulse: {
       labelMaturity: env.LEADPULSE_LABEL_MATURITY ?? '60d',

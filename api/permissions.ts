@@ -31,6 +31,9 @@ export const PERMISSIONS = [
   'tourspark:write',
   'leadpulse:read',
   'leadpulse:write',
+  'reviews:read',
+  'reviews:write',
+  'reviewflow:write',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -49,12 +52,16 @@ const VIEWER: Permission[] = [
   'lumaleasing:read',
   'leads:read',
   'leadpulse:read',
+  'reviews:read',
 ];
 // lumaleasing:reply (take over, answer visitors, hand back) is front-desk work; documents and the bot's
 // persona (lumaleasing:write) are settings, so admin only.
 // leads:reply (message a lead, pause/resume their sequence, record a booked tour or an opt-out) is front-desk
 // work too. leads:write creates leads (external systems' API keys); sequences (tourspark:write) and model
 // training and promotion (leadpulse:write) are settings.
+// ReviewFlow: approving, rejecting or regenerating a reply and resolving a ticket is approvals:write (managers);
+// reviews:write submits reviews (external systems' API keys); reviewflow:write (auto-reply, SLA, personas,
+// Business Profile connections) is settings.
 const MANAGER: Permission[] = [
   ...VIEWER,
   'workflows:write',

@@ -25,6 +25,11 @@ export const TASK_QUEUES = {
    * calls; their own queue so a burst of new leads (a CRM import) never delays chat or syncs.
    */
   tourspark: 'p11-tourspark-v1',
+  /**
+   * ReviewFlow triage and polling: mostly-waiting workflows (approvals take hours) whose activities are short
+   * API and LLM calls; their own queue so a poll that finds hundreds of reviews never delays leads or chat.
+   */
+  reviewflow: 'p11-reviewflow-v1',
   /** LeadPulse training: CPU-bound minutes of tree boosting, one or two at a time. */
   leadpulse: 'p11-leadpulse-v1',
 } as const;

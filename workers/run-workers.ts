@@ -36,6 +36,8 @@ const WORKER_SLOTS: Record<string, { maxConcurrentActivityTaskExecutions?: numbe
   [TASK_QUEUES.lumaleasingIngest]: { maxConcurrentActivityTaskExecutions: 4 },
   // Sends are short HTTP calls; many sequences start at once when leads arrive in bulk.
   [TASK_QUEUES.tourspark]: { maxConcurrentActivityTaskExecutions: 50 },
+  // Analyses, drafts and posts are short API and LLM calls; a poll can hand many reviews to triage at once.
+  [TASK_QUEUES.reviewflow]: { maxConcurrentActivityTaskExecutions: 20 },
   // Training holds a core for minutes: one at a time per worker.
   [TASK_QUEUES.leadpulse]: { maxConcurrentActivityTaskExecutions: 1 },
 };

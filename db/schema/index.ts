@@ -10,3 +10,4 @@ export * from './leads';
 export * from './lumaleasing';
 export * from './tourspark';
 export * from './leadpulse';
+export * from './reviewflow';
