@@ -24,6 +24,14 @@ import {
   factLeads,
   leadMessages,
   leadpulseModels,
+  reviewConnections,
+  reviewDrafts,
+  reviewEvents,
+  reviewflowPersonas,
+  reviewflowSettings,
+  reviewReplies,
+  reviews,
+  reviewTickets,
   leadWorkflows,
   toursparkOptOuts,
   toursparkSequences,
@@ -267,6 +275,56 @@ async function seedOrg(name: string) {
     await tx
       .insert(chatMessages)
       .values({ orgId, conversationId: conversation!.id, seq: 0, role: 'visitor', content: 'hi' });
+    const [reviewConnection] = await tx
+      .insert(reviewConnections)
+      .values({
+        orgId,
+        propertyId,
+        name: 'Google',
+        accountId: `1${tag.replace(/\D/g, '')}`,
+        locationId: tag,
+        credentialsCiphertext: 'x',
+      })
+      .returning();
+    const now = new Date();
+    const [review] = await tx
+      .insert(reviews)
+      .values({
+        orgId,
+        propertyId,
+        connectionId: reviewConnection!.id,
+        source: 'google',
+        externalId: tag,
+        rating: 2,
+        text: 'Mold in the bathroom',
+        contentHash: tag,
+        reviewCreatedAt: now,
+        reviewUpdatedAt: now,
+        workflowId: `review/${orgId}/google/${tag}`,
+      })
+      .returning();
+    const [draft] = await tx
+      .insert(reviewDrafts)
+      .values({ orgId, reviewId: review!.id, reviewRevision: 1, seq: 1, text: 'Sorry', generator: 'template' })
+      .returning();
+    await tx.insert(reviewReplies).values({
+      orgId,
+      reviewId: review!.id,
+      idempotencyKey: `review/${tag}/reply/1/1`,
+      draftId: draft!.id,
+      text: 'Sorry',
+      status: 'posted',
+      approvedBy: 'test',
+      approvedAt: now,
+    });
+    await tx
+      .insert(reviewTickets)
+      .values({ orgId, reviewId: review!.id, propertyId, priority: 'urgent', title: 'Mold' });
+    await tx
+      .insert(reviewEvents)
+      .values({ orgId, reviewId: review!.id, kind: 'received', actor: 'test', dedupeKey: `received/${tag}` });
+    await tx.insert(reviewflowSettings).values({ orgId, updatedBy: 'test' });
+    await tx.insert(reviewflowPersonas).values({ orgId, propertyId, signature: 'The Team', updatedBy: 'test' });
   });
   return { orgId, propertyId: created.propertyIds[0]! };
 }

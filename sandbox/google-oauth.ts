@@ -6,6 +6,7 @@
 import { Hono } from 'hono';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { logRequest, redactUrl, type AdWorldState } from './ad-world';
+import { SANDBOX_PUBSUB_KEY_ID, SANDBOX_PUBSUB_PUBLIC_KEY_PEM } from './pubsub-keys';
 
 const SIGNING_KEY = 'p11-sandbox-google-oauth';
 const TOKEN_PREFIX = 'ya29.sandbox-';
@@ -45,40 +46,46 @@ export function verifyBearer(header: string | undefined, nowMs = Date.now()): bo
 }
 
 export function createGoogleOAuthEmulator(state: AdWorldState) {
-  return new Hono().post('/token', async (c) => {
-    const url = new URL(c.req.url);
-    const reply = (status: 200 | 400 | 401, body: Record<string, unknown>) => {
-      logRequest(state, { service: 'google_oauth', method: 'POST', path: redactUrl(url), status });
-      return c.json(body, status);
-    };
-    const type = c.req.header('content-type') ?? '';
-    let form: URLSearchParams;
-    if (type.includes('application/json')) {
-      const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
-      form = new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)]));
-    } else {
-      form = new URLSearchParams(await c.req.text());
-    }
-    const grantType = form.get('grant_type');
-    if (grantType !== 'refresh_token') {
-      return reply(400, {
-        error: 'unsupported_grant_type',
-        error_description: `Invalid grant_type: ${grantType ?? ''}`,
-      });
-    }
-    const clientId = form.get('client_id') ?? '';
-    if (!clientId || !form.get('client_secret')) {
-      return reply(401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' });
-    }
-    const refreshToken = form.get('refresh_token') ?? '';
-    if (!refreshToken.startsWith('sandbox-')) {
-      return reply(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
-    }
-    return reply(200, {
-      access_token: issueAccessToken(clientId),
-      expires_in: ACCESS_TOKEN_LIFETIME_S,
-      scope: 'https://www.googleapis.com/auth/adwords https://www.googleapis.com/auth/analytics.readonly',
-      token_type: 'Bearer',
-    });
-  });
+  return (
+    new Hono()
+      // Google's OIDC signing certificates (www.googleapis.com/oauth2/v1/certs, PEM by key id): what verifies the
+      // Pub/Sub push tokens the Business Profile emulator signs.
+      .get('/certs', (c) => c.json({ [SANDBOX_PUBSUB_KEY_ID]: SANDBOX_PUBSUB_PUBLIC_KEY_PEM }))
+      .post('/token', async (c) => {
+        const url = new URL(c.req.url);
+        const reply = (status: 200 | 400 | 401, body: Record<string, unknown>) => {
+          logRequest(state, { service: 'google_oauth', method: 'POST', path: redactUrl(url), status });
+          return c.json(body, status);
+        };
+        const type = c.req.header('content-type') ?? '';
+        let form: URLSearchParams;
+        if (type.includes('application/json')) {
+          const body = (await c.req.json().catch(() => ({}))) as Record<string, unknown>;
+          form = new URLSearchParams(Object.entries(body).map(([k, v]) => [k, String(v)]));
+        } else {
+          form = new URLSearchParams(await c.req.text());
+        }
+        const grantType = form.get('grant_type');
+        if (grantType !== 'refresh_token') {
+          return reply(400, {
+            error: 'unsupported_grant_type',
+            error_description: `Invalid grant_type: ${grantType ?? ''}`,
+          });
+        }
+        const clientId = form.get('client_id') ?? '';
+        if (!clientId || !form.get('client_secret')) {
+          return reply(401, { error: 'invalid_client', error_description: 'The OAuth client was not found.' });
+        }
+        const refreshToken = form.get('refresh_token') ?? '';
+        if (!refreshToken.startsWith('sandbox-')) {
+          return reply(400, { error: 'invalid_grant', error_description: 'Token has been expired or revoked.' });
+        }
+        return reply(200, {
+          access_token: issueAccessToken(clientId),
+          expires_in: ACCESS_TOKEN_LIFETIME_S,
+          scope: 'https://www.googleapis.com/auth/adwords https://www.googleapis.com/auth/analytics.readonly',
+          token_type: 'Bearer',
+        });
+      })
+  );
 }

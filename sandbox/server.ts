@@ -6,6 +6,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { AddressInfo } from 'node:net';
 import { createAdWorldControl, createAdWorldState } from './ad-world';
+import { createBusinessProfileEmulator } from './business-profile';
+import { createSlackEmulator } from './slack';
 import { createGa4Emulator } from './ga4';
 import { createGoogleAdsEmulator } from './google-ads';
 import { createGoogleOAuthEmulator } from './google-oauth';
@@ -21,12 +23,14 @@ export function createSandboxApp() {
     .get('/', (c) =>
       c.json({
         sandbox: 'p11-console',
-        services: ['/sendgrid', '/twilio', '/receivers'],
+        services: ['/sendgrid', '/twilio', '/business-profile', '/slack', '/receivers'],
         adPlatforms: ['/meta', '/google-ads', '/google-oauth', '/ga4', '/_world'],
       }),
     )
     .route('/sendgrid', createSendGridEmulator())
     .route('/twilio', createTwilioEmulator())
+    .route('/business-profile', createBusinessProfileEmulator())
+    .route('/slack', createSlackEmulator())
     .route('/receivers', createWebhookReceiver())
     .route('/meta', createMetaAdsEmulator(adWorld))
     .route('/google-oauth', createGoogleOAuthEmulator(adWorld))

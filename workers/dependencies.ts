@@ -19,6 +19,9 @@ import { createAdPlatformClients } from '../integrations/ad-platform-clients';
 import { embedderFromConfig } from '../integrations/embeddings';
 import { createLocalFileStorage, type FileStorage } from '../integrations/file-storage';
 import { chatModelFromConfig } from '../integrations/llm';
+import { createBusinessProfileClientFactory } from '../integrations/business-profile';
+import { createSlackNotifier } from '../integrations/slack';
+import { TASK_QUEUES } from '../temporal/task-queues';
 import type { AppDeps } from '../api/context';
 import { durationToMs } from '../lib/duration';
 
@@ -107,6 +110,14 @@ export function buildActivityDependencies(shared: SharedDependencies) {
     // SendGrid's Email Activity API trails sends by minutes: a crashed send is not looked up there sooner.
     emailActivityLag: config.email.activityLag,
     labelMaturity: config.leadpulse.labelMaturity,
+    // ReviewFlow: Business Profile's REST API (OAuth2 through google-auth-library, the sandbox emulator without
+    // credentials) and Slack incoming webhooks over Slack's SDK. Triage started by a poll runs on its own queue.
+    businessProfile: createBusinessProfileClientFactory({
+      apiUrl: config.reviewflow.businessProfileUrl,
+      tokenUrl: config.adPlatforms.googleOAuthTokenUrl,
+    }),
+    slack: createSlackNotifier(),
+    reviewflowTaskQueue: TASK_QUEUES.reviewflow,
   };
 }
 

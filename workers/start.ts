@@ -18,6 +18,7 @@ import { seedDemoDataLake, seedDemoWebhookEndpoint } from './demo';
 import { seedDemoLumaLeasing } from './demo-lumaleasing';
 import { pointSandboxWebhooksAt, seedDemoTourSpark } from './demo-tourspark';
 import { seedDemoLeadPulse } from './demo-leadpulse';
+import { pointBusinessProfileNotificationsAt, seedDemoReviewFlow } from './demo-reviewflow';
 import type { LeadPulseTrainingResult } from '../workflows/leadpulse';
 
 const started = Date.now();
@@ -58,6 +59,7 @@ async function main() {
     cleanups.push(() => sandbox.close());
     sandboxUrl = sandbox.url;
     await pointSandboxWebhooksAt(sandbox.url, config);
+    await pointBusinessProfileNotificationsAt(sandbox.url, config);
   }
 
   const connection = await connectWorkerConnection(config, temporalAddress);
@@ -98,6 +100,17 @@ async function main() {
     );
     // TourSpark: a fast demo sequence on The Reserve and three leads through POST /v1/leads.
     await seedDemoTourSpark(app, demo.apiKey, { reserveId: demo.propertyIds[0]! });
+    // ReviewFlow: auto-reply settings, a persona, a Business Profile connection polled at once, and a review
+    // from another site. A demo whose API key predates ReviewFlow's scopes is skipped, not fatal.
+    try {
+      const reviewflow = await seedDemoReviewFlow(app, demo.apiKey, {
+        reserveId: demo.propertyIds[0]!,
+        harborId: demo.propertyIds[1]!,
+      });
+      log(`ReviewFlow: Business Profile connection polled (${reviewflow.pollWorkflowId})`);
+    } catch (err) {
+      log(`ReviewFlow demo not seeded: ${(err as Error).message}`);
+    }
   }
 
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -108,7 +121,7 @@ async function main() {
   Admin UI       ${config.publicUrl}/admin
   Temporal UI    ${config.temporal.uiUrl}/namespaces/${config.temporal.namespace}/workflows
   Temporal gRPC  ${temporalAddress}   namespace ${config.temporal.namespace}
-  Workers        ${workers.taskQueues.join(', ')}${sandboxUrl ? `\n  Sandbox        ${sandboxUrl}   (Twilio and SendGrid emulators, webhook receivers)` : ''}${
+  Workers        ${workers.taskQueues.join(', ')}${sandboxUrl ? `\n  Sandbox        ${sandboxUrl}   (Twilio, SendGrid, Business Profile and Slack emulators, webhook receivers)` : ''}${
     demo
       ? `
   Demo org       ${join(config.dataDir, 'demo.json')}

@@ -10,6 +10,7 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DurationString } from '../lib/duration';
+import type { AuditActor } from '../db/audit';
 import type { ReviewSentiment, ReviewStatus, ReviewTopic } from '../db/schema/reviewflow';
 
 export const REVIEWFLOW_PRODUCT = 'reviewflow';
@@ -73,9 +74,9 @@ export const REVIEWFLOW_DEFAULTS: ReviewflowPolicy = {
  * they have not read.
  */
 export type ReplyDecision =
-  | { action: 'approve'; draftSeq: number; /** Staff's edit; the draft's own text when absent. */ text?: string; by: string }
-  | { action: 'reject'; draftSeq: number; reason: string; by: string }
-  | { action: 'regenerate'; draftSeq: number; /** e.g. "mention the pool reopening in May" */ instruction?: string; by: string };
+  | { action: 'approve'; draftSeq: number; /** Staff's edit; the draft's own text when absent. */ text?: string; by: AuditActor }
+  | { action: 'reject'; draftSeq: number; reason: string; by: AuditActor }
+  | { action: 'regenerate'; draftSeq: number; /** e.g. "mention the pool reopening in May" */ instruction?: string; by: AuditActor };
 
 export interface ReplyDecisionResult {
   status: ReviewStatus;

@@ -1,0 +1,47 @@
+/**
+ * The sandbox Pub/Sub emulator's fixed RS256 key pair: it signs push OIDC tokens the way Google does, and the
+ * sandbox /google-oauth/certs endpoint publishes the public half. Not secrets: they verify only sandbox pushes.
+ * Fixed (not generated per start) so a verifier's cached certificates stay valid across sandbox restarts.
+ */
+export const SANDBOX_PUBSUB_KEY_ID = 'p11-sandbox-pubsub-1';
+
+export const SANDBOX_PUBSUB_PUBLIC_KEY_PEM = `-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA3YnVlOyQIS0HCLfCHNsw
+5oNsLbZwotmVc4ECgH37ZyIF/5glzSlmYqI7NfmK3kmQgLPEsimIXUeGtWDwNWwu
+j5i6D75FEh+q2wjd50jcA9I4YQKEkM17c5U3PbsGi/gn6cNPWWsVWBI5HHnmu8mb
+eH6VU07nQMkYenpHS24dt3L/KXq9GQuQFutfWVznbIUzRJUcDiEwMOF0JUcnX4q8
+/Vzdd5XrnD6OVu1xynWl+ZXDdrdzpyFCId0ROoWFVZsqeH6owXOXCCVRXd9vOLPR
+wnYHcDbn+f48pXaGt8SttXUkaps+4wrFVEaJecSi2VRHNaFQQl2vHNLgx1lz2mnE
+gwIDAQAB
+-----END PUBLIC KEY-----
+`;
+
+export const SANDBOX_PUBSUB_PRIVATE_KEY_PEM = `-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDdidWU7JAhLQcI
+t8Ic2zDmg2wttnCi2ZVzgQKAfftnIgX/mCXNKWZiojs1+YreSZCAs8SyKYhdR4a1
+YPA1bC6PmLoPvkUSH6rbCN3nSNwD0jhhAoSQzXtzlTc9uwaL+Cfpw09ZaxVYEjkc
+eea7yZt4fpVTTudAyRh6ekdLbh23cv8per0ZC5AW619ZXOdshTNElRwOITAw4XQl
+Rydfirz9XN13leucPo5W7XHKdaX5lcN2t3OnIUIh3RE6hYVVmyp4fqjBc5cIJVFd
+3284s9HCdgdwNuf5/jyldoa3xK21dSRqmz7jCsVURol5xKLZVEc1oVBCXa8c0uDH
+WXPaacSDAgMBAAECggEAQxCIUyKACUMHx5hVT4X9WjL7yyTZGTt0Fji+SKaatiBj
+H3pwKxj20TIaaZ8G7n7nm0aQa3zONqrB+WOEpC+BMuBBpyVq5G8oulEHWA5C6Hc5
+sQhhmDJURmusAuh8tV+kuYvyF/gmSHiPyHKQqlWAVqw/SS5wLDkUS3N75LZLka5S
+miO5VCGyjI/qZZXSWRDpyjXetghBje3Cojsw7OnEG7xUptH8tUZ9DZeX9hmLD9gu
+KCxUJdute2LZrp45Jcb4BMHMLHnSiTRmwzRHrENL/qPcd7jVbkDduFibToOtN+bk
+9pibCxCmTk9avzQuhhmO2gai8nc6d4kX8UNGTAaIrQKBgQD0n95KNd2JUryaEXly
+oSyDuQ0fzTi0hyWvXPA1WC33P2n0B7Cbyx5TaTUxkGcYNwgKozCC2ksBOVir8FUs
+hJdp3LmYa/V8k+1X86YRRXdCTW0YpS/J+FH7cfBHs8N//5V7VSfSDqbG6bcviSM6
+Xu8FKDLZtJRQcP6HjoWX/mTNTwKBgQDn1yNN4B1ngeJ8QM7eleWEVf4HLyJIjLc9
+HWBUqyn/Jl19fZC1k85BkqhQdqHsUZLMrIAhPn5gQAtLgkgk5H9dVQP52JLH97na
++wVPJ9nnKC7mbI6YmHkMG1u4dLKu6aXQy2p2OKLDyhvTOeQuWbW0sWdNTmvkEjfn
++c9uoIRQjQKBgQCq3jQ139QjhIAqmcQcFopyY8LQENfn+XKQQDmk+Tf6OPg4NVre
+J43CM32tZjEsz9u1GnHbJME5VKYkS1YjJ2Zf0oZs+hPZ9bXWNmEsNTptPInUqiVs
+TSBuoxJz8xO+h3cRU9Thu8wwqrWC5aaOshsAniiOurzSR2ryotGb7lzYrwKBgCtf
+t44pQLcNuLawVUOVXaQ9hlIHwm06TknTxiLxBuFiZxlENZ+S8IKaEn1DRJX2yPUb
+zLjrfS86rCJLVH36dc2bSywiFYvtz8qlLeAaP40cmnGnm6H23KakM6u1wXwx4EDI
+3bkSbXkdxcjlysfVJsaQbhgrdMntkqIGvYUf6ME9AoGAamnFvdlTPPJ46Cosfv+D
+6M1pCth4N/x3nnUEn/Eg6nVx+q5aTsUb/w+nyvG+l9CWWloH7xg8uQ/nGnrHlepI
+ISYYyAAsgDd9BGAJD1tgyc0cKK45UCKkxqxAPjkOTHbiFsGX/sUg8ztZuxyiGIsE
+lH/2kJWawBn/6nxErGZSkds=
+-----END PRIVATE KEY-----
+`;
