@@ -7,6 +7,7 @@ import { createDataLakeActivities, type DataLakeActivityDeps } from './data-lake
 import { createLumaLeasingChatActivities, type LumaLeasingChatActivityDeps } from './lumaleasing-chat';
 import { createLumaLeasingDocumentActivities, type LumaLeasingDocumentActivityDeps } from './lumaleasing-documents';
 import { createLeadPulseActivities, type LeadPulseActivityDeps } from './leadpulse';
+import { createReviewFlowActivities, type ReviewFlowActivityDeps } from './reviewflow';
 import { createTourSparkActivities, type TourSparkActivityDeps } from './tourspark';
 import { createWebhookActivities, type WebhookActivityDeps } from './webhooks';
 
@@ -16,7 +17,8 @@ export type PlatformActivityDeps = WebhookActivityDeps &
   LumaLeasingDocumentActivityDeps &
   LumaLeasingChatActivityDeps &
   TourSparkActivityDeps &
-  LeadPulseActivityDeps;
+  LeadPulseActivityDeps &
+  ReviewFlowActivityDeps;
 
 export function createPlatformActivities(deps: PlatformActivityDeps) {
   return {
@@ -27,6 +29,7 @@ export function createPlatformActivities(deps: PlatformActivityDeps) {
     ...createLumaLeasingChatActivities(deps),
     ...createTourSparkActivities(deps),
     ...createLeadPulseActivities(deps),
+    ...createReviewFlowActivities(deps),
   };
 }
 

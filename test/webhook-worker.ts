@@ -6,6 +6,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createPlatformActivities, type PlatformActivities } from '../activities';
+import { createBusinessProfileClientFactory } from '../integrations/business-profile';
+import { createSlackNotifier } from '../integrations/slack';
 import { createLeadScorer } from '../activities/leadpulse-scorer';
 import type { WebhookPolicy } from '../activities/webhooks';
 import type { DatabaseHandle } from '../db/client';
@@ -74,6 +76,13 @@ export async function startWebhookWorker(options: WebhookWorkerOptions): Promise
     replyDomain: 'reply.p11.test',
     replyWindow: '5s',
     leadScorer: createLeadScorer({ db: database.db, refreshMs: 0 }),
+    // ReviewFlow: the sandbox's Business Profile and Slack emulators.
+    businessProfile: createBusinessProfileClientFactory({
+      apiUrl: `${sandbox.url}/business-profile`,
+      tokenUrl: `${sandbox.url}/google-oauth/token`,
+    }),
+    slack: createSlackNotifier(),
+    reviewflowTaskQueue: options.taskQueue,
     now: options.now,
   });
   const worker = await Worker.create({

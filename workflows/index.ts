@@ -6,3 +6,5 @@ export { conversationWorkflow } from './lumaleasing-conversation';
 export { leadIntakeWorkflow } from './leads';
 export { leadPulseTrainingWorkflow } from './leadpulse-training';
 export { tourSparkSequenceWorkflow } from './tourspark-sequence';
+export { reviewTriageWorkflow } from './reviewflow-triage';
+export { reviewPollWorkflow } from './reviewflow-polling';
