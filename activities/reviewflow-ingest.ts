@@ -62,7 +62,9 @@ type TriageWorkflow = (input: ReviewTriageInput) => Promise<ReviewTriageResult>;
 /** Whitespace and case do not make a new revision; a changed word or star does. */
 export function reviewContentHash(rating: number | null, text: string | null): string {
   const normalised = (text ?? '').replace(/\s+/g, ' ').trim();
-  return createHash('sha256').update(`${rating ?? '-'}\u0000${normalised}`).digest('hex');
+  return createHash('sha256')
+    .update(`${rating ?? '-'}\u0000${normalised}`)
+    .digest('hex');
 }
 
 export function reviewInputFromBusinessProfile(
@@ -140,7 +142,10 @@ export async function ingestReview(options: IngestOptions, input: ReviewInput): 
     }
     if (existing.contentHash === contentHash) {
       if (input.replyAtSource && existing.replyText !== input.replyAtSource.text) {
-        await tx.update(reviews).set({ ...sourceReply, updatedAt: new Date() }).where(eq(reviews.id, existing.id));
+        await tx
+          .update(reviews)
+          .set({ ...sourceReply, updatedAt: new Date() })
+          .where(eq(reviews.id, existing.id));
       }
       return { row: existing, created: false, changed: false, propertyName: property.name };
     }
@@ -175,9 +180,9 @@ export async function ingestReview(options: IngestOptions, input: ReviewInput): 
   const start = {
     workflowId,
     taskQueue: options.taskQueue,
-    args: [
-      { orgId, reviewId: row.id, propertyId: row.propertyId, source: row.source, externalId: row.externalId },
-    ] as [ReviewTriageInput],
+    args: [{ orgId, reviewId: row.id, propertyId: row.propertyId, source: row.source, externalId: row.externalId }] as [
+      ReviewTriageInput,
+    ],
     typedSearchAttributes: searchAttributePairs({ orgId, product: REVIEWFLOW_PRODUCT, propertyId: row.propertyId }),
     memo: {
       summary: `${row.rating ? `${row.rating}★ ` : ''}${row.source} review by ${row.reviewerName ?? 'an anonymous reviewer'} of ${stored.propertyName}`,
@@ -201,5 +206,12 @@ export async function ingestReview(options: IngestOptions, input: ReviewInput): 
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
   }
-  return { reviewId: row.id, workflowId, created: stored.created, changed: stored.changed, revision: row.revision, started };
+  return {
+    reviewId: row.id,
+    workflowId,
+    created: stored.created,
+    changed: stored.changed,
+    revision: row.revision,
+    started,
+  };
 }

@@ -136,10 +136,7 @@ async function recordEvent(
   dedupeKey: string,
   details: Record<string, unknown> = {},
 ) {
-  await tx
-    .insert(reviewEvents)
-    .values({ orgId, reviewId, kind, actor, details, dedupeKey })
-    .onConflictDoNothing();
+  await tx.insert(reviewEvents).values({ orgId, reviewId, kind, actor, details, dedupeKey }).onConflictDoNothing();
 }
 
 export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
@@ -149,7 +146,10 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
   const drafter = replyDrafterFor(deps.chatModel);
   const reviewLink = (reviewId: string) => `${deps.publicUrl}/admin/reviews/${reviewId}`;
 
-  async function personaOf(tx: Transaction, propertyId: string): Promise<ReviewPersona & { managerEmail: string | null }> {
+  async function personaOf(
+    tx: Transaction,
+    propertyId: string,
+  ): Promise<ReviewPersona & { managerEmail: string | null }> {
     const [property] = await tx.select().from(properties).where(eq(properties.id, propertyId));
     const [custom] = await tx.select().from(reviewflowPersonas).where(eq(reviewflowPersonas.propertyId, propertyId));
     const name = property?.name ?? 'our community';
@@ -177,7 +177,9 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
   async function connectionClient(tx: Transaction, connectionId: string) {
     const [connection] = await tx.select().from(reviewConnections).where(eq(reviewConnections.id, connectionId));
     if (!connection) return null;
-    const credentials = JSON.parse(deps.encryptor.decrypt(connection.credentialsCiphertext)) as BusinessProfileCredentials;
+    const credentials = JSON.parse(
+      deps.encryptor.decrypt(connection.credentialsCiphertext),
+    ) as BusinessProfileCredentials;
     return {
       connection,
       client: deps.businessProfile(credentials),
@@ -186,7 +188,13 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
   }
 
   /** Sends once per key: a retry whose earlier attempt may have reached SendGrid asks SendGrid first. */
-  async function sendEmailOnce(orgId: string, reviewId: string, kind: ReviewEventKind, key: string, message: { to: string[]; subject: string; text: string }) {
+  async function sendEmailOnce(
+    orgId: string,
+    reviewId: string,
+    kind: ReviewEventKind,
+    key: string,
+    message: { to: string[]; subject: string; text: string },
+  ) {
     const startedAt = now();
     if (message.to.length === 0) {
       // Nobody to tell (no manager email, no members): the history still shows the notice was due.
@@ -196,10 +204,7 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
       return false;
     }
     const existing = await withTenant(db, orgId, async (tx) => {
-      const [row] = await tx
-        .select()
-        .from(reviewEvents)
-        .where(eq(reviewEvents.dedupeKey, key));
+      const [row] = await tx.select().from(reviewEvents).where(eq(reviewEvents.dedupeKey, key));
       if (!row) {
         await tx.insert(reviewEvents).values({
           orgId,
@@ -249,7 +254,10 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
     async loadReviewForTriage(input: { orgId: string; reviewId: string }): Promise<LoadedReview> {
       return withTenant(db, input.orgId, async (tx) => {
         const review = await loadReviewRow(tx, input.reviewId);
-        const [property] = await tx.select({ name: properties.name }).from(properties).where(eq(properties.id, review.propertyId));
+        const [property] = await tx
+          .select({ name: properties.name })
+          .from(properties)
+          .where(eq(properties.id, review.propertyId));
         const [settings] = await tx.select().from(reviewflowSettings);
         const [posted] = await tx
           .select({ id: reviewReplies.id })
@@ -282,7 +290,12 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
       });
     },
 
-    async analyseReview(input: { orgId: string; reviewId: string; workflowId: string; revision: number }): Promise<ReviewAnalysis> {
+    async analyseReview(input: {
+      orgId: string;
+      reviewId: string;
+      workflowId: string;
+      revision: number;
+    }): Promise<ReviewAnalysis> {
       const review = await withTenant(db, input.orgId, (tx) => loadReviewRow(tx, input.reviewId));
       const analysis = await analyser.analyse({ rating: review.rating, text: review.text });
       await withTenant(db, input.orgId, async (tx) => {
@@ -296,12 +309,20 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
             updatedAt: now(),
           })
           .where(eq(reviews.id, input.reviewId));
-        await recordEvent(tx, input.orgId, input.reviewId, 'analysed', analysis.analyzer, `${input.workflowId}/analysed/${input.revision}`, {
-          revision: input.revision,
-          sentiment: analysis.sentiment,
-          topics: analysis.topics,
-          urgent: analysis.urgent,
-        });
+        await recordEvent(
+          tx,
+          input.orgId,
+          input.reviewId,
+          'analysed',
+          analysis.analyzer,
+          `${input.workflowId}/analysed/${input.revision}`,
+          {
+            revision: input.revision,
+            sentiment: analysis.sentiment,
+            topics: analysis.topics,
+            urgent: analysis.urgent,
+          },
+        );
       });
       return analysis;
     },
@@ -371,7 +392,11 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
           .update(reviewDrafts)
           .set({ status: 'superseded' })
           .where(
-            and(eq(reviewDrafts.reviewId, input.reviewId), eq(reviewDrafts.status, 'pending'), ne(reviewDrafts.seq, input.seq)),
+            and(
+              eq(reviewDrafts.reviewId, input.reviewId),
+              eq(reviewDrafts.status, 'pending'),
+              ne(reviewDrafts.seq, input.seq),
+            ),
           );
         await recordEvent(
           tx,
@@ -406,13 +431,25 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
           })
           .where(eq(reviews.id, input.reviewId));
         if (input.event) {
-          await recordEvent(tx, input.orgId, input.reviewId, input.event.kind, 'system', input.event.key, input.event.details);
+          await recordEvent(
+            tx,
+            input.orgId,
+            input.reviewId,
+            input.event.kind,
+            'system',
+            input.event.key,
+            input.event.details,
+          );
         }
       });
     },
 
     /** One ticket per review, ever: a re-triage or a retry finds the first. */
-    async openReviewTicket(input: { orgId: string; reviewId: string; workflowId: string }): Promise<{ ticketId: string }> {
+    async openReviewTicket(input: {
+      orgId: string;
+      reviewId: string;
+      workflowId: string;
+    }): Promise<{ ticketId: string }> {
       return withTenant(db, input.orgId, async (tx) => {
         const review = await loadReviewRow(tx, input.reviewId);
         const topics = review.topics.length ? ` (${review.topics.slice(0, 3).join(', ')})` : '';
@@ -472,7 +509,13 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
           .select()
           .from(reviewDrafts)
           .where(and(eq(reviewDrafts.reviewId, review.id), eq(reviewDrafts.status, 'pending')));
-        return { review, persona, to, slackCiphertext: settings?.slackWebhookCiphertext ?? null, draft: pending?.text ?? null };
+        return {
+          review,
+          persona,
+          to,
+          slackCiphertext: settings?.slackWebhookCiphertext ?? null,
+          draft: pending?.text ?? null,
+        };
       });
       const { review, persona, to } = context;
       const stars = review.rating ? `${review.rating}★` : 'unrated';
@@ -492,7 +535,9 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
         '',
         `Approve, edit, regenerate or reject it: ${reviewLink(review.id)}`,
       ].join('\n');
-      const kind = ({ negative: 'manager_notified', reminder: 'reminder_sent', escalation: 'escalated' } as const)[input.notice];
+      const kind = ({ negative: 'manager_notified', reminder: 'reminder_sent', escalation: 'escalated' } as const)[
+        input.notice
+      ];
       await sendEmailOnce(input.orgId, review.id, kind, `${input.key}/email`, { to, subject, text });
 
       let slack = false;
@@ -545,15 +590,27 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
     }): Promise<void> {
       const { decision } = input;
       await withTenant(db, input.orgId, async (tx) => {
-        const [already] = await tx.select({ id: reviewEvents.id }).from(reviewEvents).where(eq(reviewEvents.dedupeKey, input.key));
+        const [already] = await tx
+          .select({ id: reviewEvents.id })
+          .from(reviewEvents)
+          .where(eq(reviewEvents.dedupeKey, input.key));
         if (already) return;
-        const kind = decision.action === 'approve' ? 'approved' : decision.action === 'reject' ? 'rejected' : 'regenerated';
+        const kind =
+          decision.action === 'approve' ? 'approved' : decision.action === 'reject' ? 'rejected' : 'regenerated';
         const details: Record<string, unknown> = { draftSeq: decision.draftSeq };
         if (decision.action === 'approve') details.edited = decision.text !== undefined;
         if (decision.action === 'approve' && decision.text !== undefined) details.text = decision.text;
         if (decision.action === 'reject') details.reason = decision.reason;
         if (decision.action === 'regenerate') details.instruction = decision.instruction ?? null;
-        await recordEvent(tx, input.orgId, input.reviewId, kind === 'regenerated' ? 'regenerated' : kind, decision.by.actorLabel, input.key, details);
+        await recordEvent(
+          tx,
+          input.orgId,
+          input.reviewId,
+          kind === 'regenerated' ? 'regenerated' : kind,
+          decision.by.actorLabel,
+          input.key,
+          details,
+        );
         await recordAudit(tx, input.orgId, decision.by, {
           action: `review.reply_${kind}`,
           targetType: 'review',
@@ -580,7 +637,10 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
       const prepared = await withTenant(db, input.orgId, async (tx) => {
         const review = await loadReviewRow(tx, input.reviewId);
         if (!review.connectionId) {
-          throw ApplicationFailure.nonRetryable('This review has no Business Profile connection to reply through', REPLY_POST_FAILURE);
+          throw ApplicationFailure.nonRetryable(
+            'This review has no Business Profile connection to reply through',
+            REPLY_POST_FAILURE,
+          );
         }
         const [draft] = await tx
           .select({ id: reviewDrafts.id })
@@ -602,20 +662,24 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
           })
           .onConflictDoNothing()
           .returning();
-        const [row] = inserted ? [inserted] : await tx.select().from(reviewReplies).where(eq(reviewReplies.idempotencyKey, input.key));
+        const [row] = inserted
+          ? [inserted]
+          : await tx.select().from(reviewReplies).where(eq(reviewReplies.idempotencyKey, input.key));
         const target = await connectionClient(tx, review.connectionId);
         return { review, row: row!, fresh: Boolean(inserted), target };
       });
       const { review, row, target } = prepared;
       if (row.status === 'posted') return { replyId: row.id, text: row.text, reconciled: row.reconciled };
-      if (!target) throw ApplicationFailure.nonRetryable('The Business Profile connection was deleted', REPLY_POST_FAILURE);
+      if (!target)
+        throw ApplicationFailure.nonRetryable('The Business Profile connection was deleted', REPLY_POST_FAILURE);
 
       let reconciled = false;
       try {
         if (!prepared.fresh) {
           // An earlier attempt's outcome is unknown: ask the source before posting again.
           const atSource = await target.client.getReview(target.location, review.externalId);
-          if (!atSource) throw ApplicationFailure.nonRetryable('The review was deleted at the source', REPLY_POST_FAILURE);
+          if (!atSource)
+            throw ApplicationFailure.nonRetryable('The review was deleted at the source', REPLY_POST_FAILURE);
           reconciled = atSource.reviewReply?.comment.trim() === row.text.trim();
           if (reconciled) log.info('Reply found at the source: not posting again', { key: input.key });
         }
@@ -688,7 +752,14 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
             .where(and(eq(reviewDrafts.reviewId, input.reviewId), eq(reviewDrafts.status, 'pending')));
         }
         if (input.outcome === 'expired') {
-          await recordEvent(tx, input.orgId, input.reviewId, 'expired', 'system', `${input.workflowId}/expired/${input.revision}`);
+          await recordEvent(
+            tx,
+            input.orgId,
+            input.reviewId,
+            'expired',
+            'system',
+            `${input.workflowId}/expired/${input.revision}`,
+          );
           await recordAudit(tx, input.orgId, SYSTEM_ACTOR('reviewflow-triage'), {
             action: 'review.reply_expired',
             targetType: 'review',
@@ -702,13 +773,17 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
     /** Lists every review of a connection's location and hands new and changed ones to triage. */
     async pollReviewConnection(input: ReviewPollInput): Promise<ReviewPollResult> {
       const target = await withTenant(db, input.orgId, (tx) => connectionClient(tx, input.connectionId));
-      if (!target) throw ApplicationFailure.nonRetryable(`Connection ${input.connectionId} not found`, 'ConnectionNotFound');
+      if (!target)
+        throw ApplicationFailure.nonRetryable(`Connection ${input.connectionId} not found`, 'ConnectionNotFound');
       const { connection, client, location } = target;
       const context = Context.current();
       const result: ReviewPollResult = { connectionId: connection.id, seen: 0, created: 0, updated: 0 };
       const record = (patch: Partial<typeof reviewConnections.$inferInsert>) =>
         withTenant(db, input.orgId, (tx) =>
-          tx.update(reviewConnections).set({ ...patch, updatedAt: now() }).where(eq(reviewConnections.id, connection.id)),
+          tx
+            .update(reviewConnections)
+            .set({ ...patch, updatedAt: now() })
+            .where(eq(reviewConnections.id, connection.id)),
         );
       try {
         let pageToken: string | undefined;
@@ -729,7 +804,10 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
       } catch (err) {
         await record({ lastPolledAt: now(), lastPollStatus: 'failed', lastPollError: (err as Error).message });
         if (err instanceof BusinessProfileAuthError) {
-          throw ApplicationFailure.nonRetryable(`Business Profile rejected the credentials: ${err.message}`, 'InvalidCredentials');
+          throw ApplicationFailure.nonRetryable(
+            `Business Profile rejected the credentials: ${err.message}`,
+            'InvalidCredentials',
+          );
         }
         throw err;
       }

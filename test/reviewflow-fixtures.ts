@@ -102,7 +102,13 @@ export async function ingestEmulatorReview(
   review: BusinessProfileReview,
 ): Promise<IngestResult> {
   return ingestReview(
-    { db: options.database.db, temporal: options.client, taskQueue: options.taskQueue, orgId: org.orgId, actor: 'test' },
+    {
+      db: options.database.db,
+      temporal: options.client,
+      taskQueue: options.taskQueue,
+      orgId: org.orgId,
+      actor: 'test',
+    },
     reviewInputFromBusinessProfile({ id: org.connectionId, propertyId: org.propertyId }, review),
   );
 }

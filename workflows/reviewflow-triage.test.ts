@@ -26,15 +26,14 @@ import {
 } from '../test/reviewflow-fixtures';
 import { emulatorEmails, emailText, eventually } from '../test/tourspark-fixtures';
 import { startReviewFlowWorker, type ReviewFlowWorker } from '../test/reviewflow-worker';
-import {
-  decideReplyUpdate,
-  reviewTriageStatusQuery,
-  type ReplyDecision,
-  type ReviewTriageStatus,
-} from './reviewflow';
+import { decideReplyUpdate, reviewTriageStatusQuery, type ReplyDecision, type ReviewTriageStatus } from './reviewflow';
 
 const encryptor = createEncryptor(randomBytes(32));
-const staff = { actorType: 'user' as const, actorId: '00000000-0000-4000-8000-000000000001', actorLabel: 'dana@example.test' };
+const staff = {
+  actorType: 'user' as const,
+  actorId: '00000000-0000-4000-8000-000000000001',
+  actorLabel: 'dana@example.test',
+};
 let database: DatabaseHandle;
 let sandbox: RunningSandbox;
 let worker: ReviewFlowWorker;
@@ -124,7 +123,9 @@ describe('routing', () => {
     });
     expect(email.subject).toMatch(/URGENT negative review/);
     expect(emailText(email)).toContain(`/admin/reviews/${reviewId}`);
-    const slack = await (await fetch(`${sandbox.url}/slack/_messages?path=${new URL(org.slackUrl!).pathname.replace('/slack', '')}`)).json();
+    const slack = await (
+      await fetch(`${sandbox.url}/slack/_messages?path=${new URL(org.slackUrl!).pathname.replace('/slack', '')}`)
+    ).json();
     expect(slack.messages).toHaveLength(1);
     const tickets = await withTenant(database.db, org.orgId, (tx) =>
       tx.select().from(reviewTickets).where(eq(reviewTickets.reviewId, reviewId)),
@@ -144,7 +145,9 @@ describe('routing', () => {
     const audits = await withTenant(database.db, org.orgId, (tx) =>
       tx.select().from(auditLog).where(eq(auditLog.targetId, reviewId)),
     );
-    expect(audits).toMatchObject([{ action: 'review.reply_approved', actorId: staff.actorId, details: { edited: true } }]);
+    expect(audits).toMatchObject([
+      { action: 'review.reply_approved', actorId: staff.actorId, details: { edited: true } },
+    ]);
     // The ticket outlives the reply: staff resolve it themselves.
     const [ticket] = await withTenant(database.db, org.orgId, (tx) =>
       tx.select().from(reviewTickets).where(eq(reviewTickets.reviewId, reviewId)),
@@ -156,7 +159,10 @@ describe('routing', () => {
     const org = await createReviewTestOrg(database, encryptor, sandbox.url, {
       policy: { autoReplyPositive: true, autoReplyDelay: '1s' },
     });
-    const review = await addEmulatorReview(sandbox.url, org, { starRating: 3, comment: 'It is fine. Parking is tight.' });
+    const review = await addEmulatorReview(sandbox.url, org, {
+      starRating: 3,
+      comment: 'It is fine. Parking is tight.',
+    });
     const { workflowId } = await ingest(org, review);
     const status = await waitForState(workflowId, 'awaiting_approval');
     expect(status.analysis?.sentiment).toBe('neutral');
@@ -189,9 +195,11 @@ describe('decisions', () => {
     const stale = await decide(workflowId, { action: 'approve', draftSeq: first.draft!.seq }).catch((e) => e);
     expect(stale).toBeInstanceOf(WorkflowUpdateFailedError);
     expect(String((stale as Error).cause?.message)).toMatch(/^stale_draft:/);
-    const empty = await decide(workflowId, { action: 'reject', draftSeq: regenerated.draft!.seq, reason: ' ' } as never).catch(
-      (e) => e,
-    );
+    const empty = await decide(workflowId, {
+      action: 'reject',
+      draftSeq: regenerated.draft!.seq,
+      reason: ' ',
+    } as never).catch((e) => e);
     expect(String((empty as Error).cause?.message)).toMatch(/^invalid_decision:/);
 
     const rejected = await decide(workflowId, {

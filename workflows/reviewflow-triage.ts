@@ -127,23 +127,20 @@ export async function reviewTriageWorkflow(
     latestRevision = Math.max(latestRevision, changed);
   });
 
-  setHandler(
-    reviewTriageStatusQuery,
-    (): ReviewTriageStatus => ({
-      reviewId,
-      state,
-      revision,
-      analysis,
-      draft,
-      autoPostAt: iso(autoPostAt),
-      reminderAt: iso(reminderAt),
-      escalateAt: iso(escalateAt),
-      expireAt: iso(expireAt),
-      remindersSent,
-      escalated,
-      outcome,
-    }),
-  );
+  setHandler(reviewTriageStatusQuery, (): ReviewTriageStatus => ({
+    reviewId,
+    state,
+    revision,
+    analysis,
+    draft,
+    autoPostAt: iso(autoPostAt),
+    reminderAt: iso(reminderAt),
+    escalateAt: iso(escalateAt),
+    expireAt: iso(expireAt),
+    remindersSent,
+    escalated,
+    outcome,
+  }));
 
   setHandler(
     decideReplyUpdate,
@@ -163,13 +160,16 @@ export async function reviewTriageWorkflow(
         if (inbox.length > 0) throw new Error('not_awaiting_decision: another decision is being processed');
         if (!draft) throw new Error('not_awaiting_decision: there is no draft to decide on');
         if (!Number.isInteger(decision.draftSeq) || decision.draftSeq !== draft.seq) {
-          throw new Error(`stale_draft: draft ${decision.draftSeq} was replaced by draft ${draft.seq}; review the new one`);
+          throw new Error(
+            `stale_draft: draft ${decision.draftSeq} was replaced by draft ${draft.seq}; review the new one`,
+          );
         }
         if (!decision.by?.actorId) throw new Error('invalid_decision: who decided is missing');
         if (decision.action === 'approve' && decision.text !== undefined) {
           const text = decision.text.trim();
           if (!text) throw new Error('invalid_decision: the reply text is empty');
-          if (text.length > MAX_REPLY_CHARS) throw new Error(`invalid_decision: the reply exceeds ${MAX_REPLY_CHARS} characters`);
+          if (text.length > MAX_REPLY_CHARS)
+            throw new Error(`invalid_decision: the reply exceeds ${MAX_REPLY_CHARS} characters`);
         }
         if (decision.action === 'reject' && !decision.reason?.trim()) {
           throw new Error('invalid_decision: give a reason for rejecting');
@@ -182,7 +182,14 @@ export async function reviewTriageWorkflow(
   );
 
   const mirror = (status: ReviewStatus, event?: Parameters<ReviewFlowActivities['markReviewState']>[0]['event']) =>
-    store.markReviewState({ orgId, reviewId, status, decisionDueAt: iso(expireAt), autoPostAt: iso(autoPostAt), event });
+    store.markReviewState({
+      orgId,
+      reviewId,
+      status,
+      decisionDueAt: iso(expireAt),
+      autoPostAt: iso(autoPostAt),
+      event,
+    });
 
   const refuseQueued = (message: string) => {
     for (const entry of inbox.splice(0)) entry.error = message;
@@ -243,7 +250,12 @@ export async function reviewTriageWorkflow(
     // 3. Route.
     if (analysis.sentiment === 'negative') {
       await store.openReviewTicket({ orgId, reviewId, workflowId });
-      await notifying.notifyReviewStaff({ orgId, reviewId, notice: 'negative', key: `${workflowId}/notify/negative/${revision}` });
+      await notifying.notifyReviewStaff({
+        orgId,
+        reviewId,
+        notice: 'negative',
+        key: `${workflowId}/notify/negative/${revision}`,
+      });
     }
     const waitStart = Date.now();
     if (autoPostAllowed(analysis.sentiment, policy.autoReplyPositive, replyable)) {
@@ -273,7 +285,8 @@ export async function reviewTriageWorkflow(
       ].filter((t): t is number => t !== null);
       const next = deadlines.length ? Math.min(...deadlines) : null;
       const wake = () => inbox.length > 0 || latestRevision > revision;
-      const woke = next === null ? (await condition(wake), true) : await condition(wake, Math.max(1, next - Date.now()));
+      const woke =
+        next === null ? (await condition(wake), true) : await condition(wake, Math.max(1, next - Date.now()));
       if (latestRevision > revision) {
         refuseQueued('stale_draft: the review was updated; a new draft is being written');
         await store.markReviewState({
@@ -302,7 +315,14 @@ export async function reviewTriageWorkflow(
           if (!replyable) {
             // Nowhere to post it (a review submitted over the API): approved for staff to use at the source.
             outcome = 'not_replyable';
-            await store.finishReviewTriage({ orgId, reviewId, workflowId, revision, outcome, approvedBy: decision.by.actorLabel });
+            await store.finishReviewTriage({
+              orgId,
+              reviewId,
+              workflowId,
+              revision,
+              outcome,
+              approvedBy: decision.by.actorLabel,
+            });
             entry.result = { status: outcome, draft: null, postedText: null };
             finished = true;
             continue;
@@ -366,11 +386,21 @@ export async function reviewTriageWorkflow(
       }
       if (escalateAt !== null && !escalated && now >= escalateAt) {
         escalated = true;
-        await notifying.notifyReviewStaff({ orgId, reviewId, notice: 'escalation', key: `${workflowId}/notify/escalation/${revision}/${draft!.seq}` });
+        await notifying.notifyReviewStaff({
+          orgId,
+          reviewId,
+          notice: 'escalation',
+          key: `${workflowId}/notify/escalation/${revision}/${draft!.seq}`,
+        });
       }
       if (reminderAt !== null && remindersSent === 0 && now >= reminderAt) {
         remindersSent++;
-        await notifying.notifyReviewStaff({ orgId, reviewId, notice: 'reminder', key: `${workflowId}/notify/reminder/${revision}/${draft!.seq}` });
+        await notifying.notifyReviewStaff({
+          orgId,
+          reviewId,
+          notice: 'reminder',
+          key: `${workflowId}/notify/reminder/${revision}/${draft!.seq}`,
+        });
       }
     }
 
