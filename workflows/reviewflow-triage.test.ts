@@ -71,7 +71,9 @@ async function waitForState(workflowId: string, state: ReviewTriageStatus['state
   }, 20_000);
 }
 
-function decide(workflowId: string, decision: Omit<ReplyDecision, 'by'>) {
+type DecisionInput = ReplyDecision extends infer D ? (D extends ReplyDecision ? Omit<D, 'by'> : never) : never;
+
+function decide(workflowId: string, decision: DecisionInput) {
   return client.workflow
     .getHandle(workflowId)
     .executeUpdate(decideReplyUpdate, { args: [{ ...decision, by: staff } as ReplyDecision] });
@@ -194,13 +196,13 @@ describe('decisions', () => {
 
     const stale = await decide(workflowId, { action: 'approve', draftSeq: first.draft!.seq }).catch((e) => e);
     expect(stale).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect(String((stale as Error).cause?.message)).toMatch(/^stale_draft:/);
+    expect(String(((stale as Error).cause as Error | undefined)?.message)).toMatch(/^stale_draft:/);
     const empty = await decide(workflowId, {
       action: 'reject',
       draftSeq: regenerated.draft!.seq,
       reason: ' ',
     } as never).catch((e) => e);
-    expect(String((empty as Error).cause?.message)).toMatch(/^invalid_decision:/);
+    expect(String(((empty as Error).cause as Error | undefined)?.message)).toMatch(/^invalid_decision:/);
 
     const rejected = await decide(workflowId, {
       action: 'reject',
@@ -293,6 +295,6 @@ describe('ingestion', () => {
       [2, 'pending'],
     ]);
     const stale = await decide(workflowId, { action: 'approve', draftSeq: first.draft!.seq }).catch((e) => e);
-    expect(String((stale as Error).cause?.message)).toMatch(/^stale_draft:/);
+    expect(String(((stale as Error).cause as Error | undefined)?.message)).toMatch(/^stale_draft:/);
   });
 });
