@@ -18,6 +18,9 @@ import { createMemberRoutes } from './routes/members';
 import { createOrgRoutes } from './routes/org';
 import { createPropertyRoutes } from './routes/properties';
 import { createProviderWebhookRoutes, isInboundParse } from './routes/provider-webhooks';
+import { createGoogleWebhookRoutes } from './routes/google-webhooks';
+import { createReviewRoutes } from './routes/reviews';
+import { createReviewFlowRoutes } from './routes/reviewflow';
 import { createPublicChatRoutes } from './routes/public-chat';
 import { createTourSparkRoutes } from './routes/tourspark';
 import { createWebhookRoutes } from './routes/webhooks';
@@ -66,6 +69,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/public/chat', createPublicChatRoutes(deps));
   // Twilio and SendGrid webhooks: no staff credentials; each route checks the provider's signature or secret.
   app.route('/webhooks', createProviderWebhookRoutes(deps));
+  // Business Profile review notifications (Pub/Sub push): the Google-signed OIDC token is checked on the route.
+  app.route('/webhooks/google', createGoogleWebhookRoutes(deps));
   app.route('/', createPublicChatUi(deps));
 
   // Everything below needs an API key or a session.
@@ -97,6 +102,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route('/v1/leads', createLeadRoutes(deps));
   app.route('/v1/tourspark', createTourSparkRoutes(deps));
   app.route('/v1/leadpulse', createLeadPulseRoutes(deps));
+  app.route('/v1/reviews', createReviewRoutes(deps));
+  app.route('/v1/reviewflow', createReviewFlowRoutes(deps));
   app.route('/admin', createAdminUi(deps, app));
 
   return app;

@@ -2,6 +2,8 @@ import type { Client } from '@temporalio/client';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LeadScorer } from '../activities/leadpulse-scorer';
+import type { BusinessProfileClientFactory } from '../integrations/business-profile';
+import type { PubSubPushVerifier } from '../integrations/pubsub-push';
 import type { Config } from '../config';
 import type { Database } from '../db/client';
 import type { Role } from '../db/schema';
@@ -49,6 +51,12 @@ export interface AppDeps {
   leadScorer?: LeadScorer;
   /** Task queue LeadPulse training runs on (TASK_QUEUES.leadpulse when absent); tests use their own. */
   leadpulseTaskQueue?: string;
+  /** Task queue review triage and polling run on (TASK_QUEUES.reviewflow when absent); tests use their own. */
+  reviewflowTaskQueue?: string;
+  /** Business Profile clients (the push route reads the notified review). Absent: built from config. */
+  businessProfile?: BusinessProfileClientFactory;
+  /** Verifies Pub/Sub push tokens. Absent: built from config.reviewflow. */
+  pubsubVerifier?: PubSubPushVerifier;
 }
 
 /** Budgets of the unauthenticated chat endpoints, where no organization-wide limit applies. */

@@ -15,6 +15,7 @@ import {
   memberships,
   organizations,
   properties,
+  reviewConnections,
   sessions,
   users,
   type MessageChannel,
@@ -22,6 +23,7 @@ import {
   type MessageStatus,
   type ProductId,
   type Property,
+  type ReviewConnection,
   type Role,
 } from './schema';
 
@@ -349,5 +351,22 @@ export async function findLeadMessageByProviderId(
 /** Not tenant-scoped: a SendGrid event carries our message id as a custom arg and nothing naming the tenant. */
 export async function findLeadMessageById(db: Database, messageId: string): Promise<LeadMessageRoute | null> {
   const [row] = await db.select(messageRouteColumns).from(leadMessages).where(eq(leadMessages.id, messageId)).limit(1);
+  return row ?? null;
+}
+
+/**
+ * The connection a Business Profile notification is about: Pub/Sub pushes name only the location, so the
+ * organization is found from it (a location is connected to one organization at most).
+ */
+export async function findReviewConnectionByLocation(
+  db: Database,
+  accountId: string,
+  locationId: string,
+): Promise<ReviewConnection | null> {
+  const [row] = await db
+    .select()
+    .from(reviewConnections)
+    .where(and(eq(reviewConnections.accountId, accountId), eq(reviewConnections.locationId, locationId)))
+    .limit(1);
   return row ?? null;
 }
