@@ -176,7 +176,9 @@ const B_RECORDS: Record<string, (ctx: WalkContext) => string | Promise<string>> 
         propertyId: t.orgB.propertyId,
         source: 'website',
         externalId: `tenancy-${randomUUID()}`,
-        contactCiphertext: t.deps.encryptor.encrypt(JSON.stringify({ name: 'Org B Lead', email: 'b@example.test', phone: null })),
+        contactCiphertext: t.deps.encryptor.encrypt(
+          JSON.stringify({ name: 'Org B Lead', email: 'b@example.test', phone: null }),
+        ),
         receivedAt: new Date(),
       })
       .returning({ id: factLeads.id });
@@ -202,7 +204,72 @@ const B_RECORDS: Record<string, (ctx: WalkContext) => string | Promise<string>> 
       .values({ orgId: t.orgB.id, conversationId: id, seq: 1, role: 'visitor', content: 'Org B visitor question' });
     return id;
   },
+  reviewId: ({ t }) => orgBReview(t).then((r) => r.reviewId),
+  ticketId: ({ t }) => orgBReview(t).then((r) => r.ticketId),
+  reviewConnectionId: ({ t }) => orgBReview(t).then((r) => r.connectionId),
 };
+
+let bReview: Promise<{ reviewId: string; ticketId: string; connectionId: string }> | undefined;
+/** One Business Profile connection of org B with a negative review, its draft and its ticket. */
+function orgBReview(t: TestApp) {
+  bReview ??= (async () => {
+    const { reviewConnections, reviewDrafts, reviews, reviewTickets } = await import('../db/schema');
+    const [connection] = await t.deps.db
+      .insert(reviewConnections)
+      .values({
+        orgId: t.orgB.id,
+        propertyId: t.orgB.propertyId,
+        name: 'Org B on Google',
+        accountId: '9090909090',
+        locationId: `${Date.now()}`,
+        credentialsCiphertext: t.deps.encryptor.encrypt(
+          '{"clientId":"b","clientSecret":"b","refreshToken":"sandbox-b"}',
+        ),
+      })
+      .returning({ id: reviewConnections.id });
+    const [review] = await t.deps.db
+      .insert(reviews)
+      .values({
+        orgId: t.orgB.id,
+        propertyId: t.orgB.propertyId,
+        connectionId: connection!.id,
+        source: 'google',
+        externalId: `org-b-review-${Date.now()}`,
+        reviewerName: 'Org B Reviewer',
+        rating: 1,
+        text: 'Org B private complaint text',
+        contentHash: 'b'.repeat(64),
+        reviewCreatedAt: new Date(),
+        reviewUpdatedAt: new Date(),
+        status: 'awaiting_approval',
+        sentiment: 'negative',
+        workflowId: `review/${t.orgB.id}/google/org-b`,
+      })
+      .returning({ id: reviews.id });
+    await t.deps.db
+      .insert(reviewDrafts)
+      .values({
+        orgId: t.orgB.id,
+        reviewId: review!.id,
+        reviewRevision: 1,
+        seq: 1,
+        text: 'Org B draft',
+        generator: 'template',
+      });
+    const [ticket] = await t.deps.db
+      .insert(reviewTickets)
+      .values({
+        orgId: t.orgB.id,
+        reviewId: review!.id,
+        propertyId: t.orgB.propertyId,
+        priority: 'normal',
+        title: 'Org B ticket',
+      })
+      .returning({ id: reviewTickets.id });
+    return { reviewId: review!.id, ticketId: ticket!.id, connectionId: connection!.id };
+  })();
+  return bReview;
+}
 
 let bConnection: Promise<string> | undefined;
 /** One ad connection of org B, shared by the connection and campaign parameters. */
@@ -243,6 +310,12 @@ const SAMPLE_BODIES: Record<string, unknown> = {
   'POST /v1/leads/:leadId/messages': { channel: 'sms', body: 'Hello from org A', requestId: 'tenancy-walk-1' },
   'PUT /v1/tourspark/sequences/:propertyId': { definition: DEFAULT_SEQUENCE },
   'POST /v1/leadpulse/models/:version/promote': {},
+  'POST /v1/reviews/:reviewId/approve': { draftSeq: 1, text: 'Approved by org A' },
+  'POST /v1/reviews/:reviewId/reject': { draftSeq: 1, reason: 'Org A says no' },
+  'POST /v1/reviews/:reviewId/regenerate': { draftSeq: 1 },
+  'POST /v1/reviewflow/tickets/:ticketId/resolve': { resolution: 'Resolved by org A' },
+  'PUT /v1/reviewflow/personas/:propertyId': { signature: 'Org A', tone: 'warm' },
+  'PATCH /v1/reviewflow/connections/:reviewConnectionId': { name: 'Renamed by org A' },
 };
 
 /** Public routes: no caller, so no tenant to confuse. */
@@ -252,6 +325,9 @@ const PUBLIC_ROUTES = new Set(['GET /health', 'POST /v1/auth/sign-in']);
 const EXTRA_LIST_REQUESTS: ((ctx: WalkContext) => string)[] = [
   ({ t }) => `/v1/workflows?propertyId=${t.orgB.propertyId}`,
   ({ t }) => `/v1/workflows?product=webhooks&propertyId=${t.orgB.propertyId}`,
+  ({ t }) => `/v1/reviews?propertyId=${t.orgB.propertyId}`,
+  ({ t }) => `/v1/reviewflow/tickets?propertyId=${t.orgB.propertyId}`,
+  ({ t }) => `/v1/reviewflow/report?propertyId=${t.orgB.propertyId}`,
 ];
 
 const PARAM = /:([A-Za-z0-9_]+)(\{[^}]*\})?/g;

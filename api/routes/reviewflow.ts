@@ -519,21 +519,21 @@ export function createReviewFlowRoutes(deps: AppDeps) {
         },
       )
 
-      .get('/connections/:connectionId', requirePermission('reviews:read'), async (c) => {
+      .get('/connections/:reviewConnectionId', requirePermission('reviews:read'), async (c) => {
         const auth = requireAuth(c);
-        const id = uuidParam(c, 'connectionId', 'Connection');
+        const id = uuidParam(c, 'reviewConnectionId', 'Connection');
         const row = await withTenant(deps.db, auth.orgId, (tx) => loadConnection(tx, id));
         return c.json({ connection: await connectionView(row.connection, row.propertyName) });
       })
 
       .patch(
-        '/connections/:connectionId',
+        '/connections/:reviewConnectionId',
         requirePermission('reviewflow:write'),
         requireJsonBody(),
         validate('json', connectionPatch),
         async (c) => {
           const auth = requireAuth(c);
-          const id = uuidParam(c, 'connectionId', 'Connection');
+          const id = uuidParam(c, 'reviewConnectionId', 'Connection');
           const body = c.req.valid('json');
           const row = await withTenant(deps.db, auth.orgId, async (tx) => {
             await loadConnection(tx, id);
@@ -565,9 +565,9 @@ export function createReviewFlowRoutes(deps: AppDeps) {
         },
       )
 
-      .delete('/connections/:connectionId', requirePermission('reviewflow:write'), async (c) => {
+      .delete('/connections/:reviewConnectionId', requirePermission('reviewflow:write'), async (c) => {
         const auth = requireAuth(c);
-        const id = uuidParam(c, 'connectionId', 'Connection');
+        const id = uuidParam(c, 'reviewConnectionId', 'Connection');
         await withTenant(deps.db, auth.orgId, async (tx) => {
           await loadConnection(tx, id);
           await tx.delete(reviewConnections).where(eq(reviewConnections.id, id));
@@ -581,9 +581,9 @@ export function createReviewFlowRoutes(deps: AppDeps) {
         return c.body(null, 204);
       })
 
-      .post('/connections/:connectionId/poll', requirePermission('reviewflow:write'), async (c) => {
+      .post('/connections/:reviewConnectionId/poll', requirePermission('reviewflow:write'), async (c) => {
         const auth = requireAuth(c);
-        const id = uuidParam(c, 'connectionId', 'Connection');
+        const id = uuidParam(c, 'reviewConnectionId', 'Connection');
         const row = await withTenant(deps.db, auth.orgId, (tx) => loadConnection(tx, id));
         const workflowId = `${reviewPollScheduleId(id)}-manual-${now().toISOString()}`;
         const input: ReviewPollInput = { orgId: auth.orgId, connectionId: id };
