@@ -48,6 +48,22 @@ import {
 import { DocumentsPage } from './pages/lumaleasing-documents';
 import { InboxPage, type InboxFilters } from './pages/lumaleasing-inbox';
 import { SettingsPage as LumaSettingsPage } from './pages/lumaleasing-settings';
+import { ReviewDetailPage, type ReviewDetail } from './pages/review-detail';
+import {
+  REVIEW_STATUS_FILTERS,
+  ReportPage,
+  ReviewQueuePage,
+  ReviewSettingsPage,
+  SENTIMENT_FILTERS,
+  TicketsPage,
+  type ConnectionView as ReviewConnectionView,
+  type PersonaView,
+  type ReportView,
+  type ReviewFilters,
+  type ReviewListItem,
+  type SettingsView as ReviewSettingsView,
+  type TicketView,
+} from './pages/reviews';
 import { ErrorNotice, Forbidden, NotFound, type Me } from './pages/shared';
 import { SettingsPage, type ApiKeyRow, type Member } from './pages/settings';
 import { SignInPage } from './pages/sign-in';
@@ -723,6 +739,98 @@ export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
     )
 
     .get('/leadpulse', page(leadPulsePage))
+
+    .get(
+      '/reviews',
+      page(async (c, me, get) => {
+        const q = c.req.query();
+        const requested = q.propertyId && me.properties.some((p) => p.id === q.propertyId) ? q.propertyId : null;
+        const filters: ReviewFilters = {
+          propertyId: 'propertyId' in q ? requested : me.propertyId,
+          sentiment: (SENTIMENT_FILTERS as readonly string[]).includes(q.sentiment ?? '')
+            ? (q.sentiment as ReviewFilters['sentiment'])
+            : null,
+          urgent: q.urgent === 'true',
+          status: (REVIEW_STATUS_FILTERS as readonly string[]).includes(q.status ?? '')
+            ? (q.status as ReviewFilters['status'])
+            : null,
+          ticket: q.ticket === 'open',
+          cursor: q.cursor && UUID.test(q.cursor) ? q.cursor : null,
+        };
+        const params = new URLSearchParams({ limit: '50' });
+        if (filters.propertyId) params.set('propertyId', filters.propertyId);
+        if (filters.sentiment) params.set('sentiment', filters.sentiment);
+        if (filters.urgent) params.set('urgent', 'true');
+        if (filters.status) params.set('status', filters.status);
+        if (filters.ticket) params.set('ticket', 'open');
+        if (filters.cursor) params.set('cursor', filters.cursor);
+        const body = await get<{ reviews?: ReviewListItem[]; nextCursor?: string | null }>(`/v1/reviews?${params}`);
+        return {
+          title: 'Reviews',
+          active: 'product:reviewflow',
+          body: (
+            <ReviewQueuePage
+              me={me}
+              reviews={listFrom<ReviewListItem>(body, 'reviews')}
+              nextCursor={body?.nextCursor ?? null}
+              filters={filters}
+            />
+          ),
+        };
+      }),
+    )
+
+    .get(
+      '/reviews/tickets',
+      page(async (c, me, get) => {
+        const status = c.req.query('status') === 'resolved' ? 'resolved' : 'open';
+        const body = await get(`/v1/reviewflow/tickets?status=${status}`);
+        return {
+          title: 'Review tickets',
+          active: 'product:reviewflow',
+          body: <TicketsPage me={me} tickets={listFrom<TicketView>(body, 'tickets')} status={status} />,
+        };
+      }),
+    )
+
+    .get(
+      '/reviews/report',
+      page(async (c, _me, get) => {
+        const days = [7, 30, 90].includes(Number(c.req.query('days'))) ? Number(c.req.query('days')) : 30;
+        const report = objectFrom<ReportView>(await get(`/v1/reviewflow/report?days=${days}`), 'report');
+        return { title: 'Review report', active: 'product:reviewflow', body: <ReportPage report={report} days={days} /> };
+      }),
+    )
+
+    .get(
+      '/reviews/settings',
+      page(async (_c, me, get) => {
+        const [settings, personas, connections] = await Promise.all([
+          get('/v1/reviewflow/settings').then((b) => objectFrom<ReviewSettingsView>(b, 'settings')),
+          get('/v1/reviewflow/personas').then((b) => listFrom<PersonaView>(b, 'personas')),
+          get('/v1/reviewflow/connections').then((b) => listFrom<ReviewConnectionView>(b, 'connections')),
+        ]);
+        return {
+          title: 'ReviewFlow settings',
+          active: 'product:reviewflow',
+          body: <ReviewSettingsPage me={me} settings={settings} personas={personas} connections={connections} />,
+        };
+      }),
+    )
+
+    .get(
+      '/reviews/:reviewId',
+      page(async (c, me, get) => {
+        const id = c.req.param('reviewId') ?? '';
+        if (!UUID.test(id)) throw new ApiFailure(404, 'not_found', 'Review not found');
+        const review = objectFrom<ReviewDetail>(await get(`/v1/reviews/${encodeURIComponent(id)}`), 'review');
+        return {
+          title: `Review by ${review.reviewerName ?? 'Anonymous'}`,
+          active: 'product:reviewflow',
+          body: <ReviewDetailPage me={me} review={review} />,
+        };
+      }),
+    )
 
     .get(
       '/settings',

@@ -27,6 +27,7 @@ const PRODUCT_PAGES: Partial<Record<ProductId, string>> = {
   lumaleasing: '/admin/lumaleasing',
   tourspark: '/admin/leads',
   leadpulse: '/admin/leadpulse',
+  reviewflow: '/admin/reviews',
 };
 
 /** Where a product's sidebar link goes. */
