@@ -138,29 +138,69 @@ const POSITIVE_PHRASES: RegExp[] = [
 /** Health, safety and legal issues: staff must see these fast, whatever the stars. */
 const URGENT_PATTERNS: { reason: string; pattern: RegExp }[] = [
   { reason: 'mold', pattern: /\b(?:black |toxic )?mou?ld(?:y)?\b|\bmildew\b/ },
-  { reason: 'gas or carbon monoxide', pattern: /\bgas (?:leak|smell)|\bsmell(?:s|ed)? (?:of |like )?gas\b|\bcarbon monoxide\b|\bco detector\b/ },
+  {
+    reason: 'gas or carbon monoxide',
+    pattern: /\bgas (?:leak|smell)|\bsmell(?:s|ed)? (?:of |like )?gas\b|\bcarbon monoxide\b|\bco detector\b/,
+  },
   { reason: 'fire', pattern: /\b(?:caught fire|on fire|fire (?:alarm|hazard|started|broke out)|smoke detector)\b/ },
-  { reason: 'flooding or sewage', pattern: /\bflood(?:ed|ing)?\b|\bsewage\b|\bsewer (?:backup|back up)\b|\bwater (?:pouring|everywhere)\b/ },
-  { reason: 'no heat, water or cooling', pattern: /\bno (?:heat|heating|hot water|running water|water|ac|a\/c|air conditioning)\b|\bheat (?:is |was )?(?:out|broken|not working)\b/ },
-  { reason: 'broken lock or door', pattern: /\b(?:lock|locks|deadbolt|door|gate) (?:is |was |has been |have been )?(?:broken|busted|not (?:working|locking)|won'?t lock)\b|\bbroken (?:lock|deadbolt|front door)\b/ },
-  { reason: 'crime or safety', pattern: /\bbreak[- ]?ins?\b|\bbroke into\b|\bburglar|\bassault|\bstolen\b|\brobbed\b|\bshooting\b|\bgunshots?\b|\bdo(?:es)? ?n[o']t feel safe\b|\bunsafe\b|\bdangerous\b/ },
-  { reason: 'injury', pattern: /\binjur(?:y|ed|ies)\b|\b(?:fell|tripped) (?:on|down|through)\b|\bhospital\b|\bbroke my (?:arm|leg|ankle|wrist)\b/ },
+  {
+    reason: 'flooding or sewage',
+    pattern: /\bflood(?:ed|ing)?\b|\bsewage\b|\bsewer (?:backup|back up)\b|\bwater (?:pouring|everywhere)\b/,
+  },
+  {
+    reason: 'water leak',
+    pattern:
+      /\b(?:ceiling|roof) (?:is |was |has been )?leak\w*|\bleak\w* (?:through|from|into) (?:the |my |our )?(?:ceiling|roof|walls?|unit|bedroom)|\bwater (?:leak\w*|coming|dripping) (?:through|in|from|into)\b/,
+  },
+  {
+    reason: 'no heat, water or cooling',
+    pattern:
+      /\bno (?:heat|heating|hot water|running water|water|ac|a\/c|air conditioning)\b|\bheat (?:is |was )?(?:out|broken|not working)\b/,
+  },
+  {
+    reason: 'broken lock or door',
+    pattern:
+      /\b(?:lock|locks|deadbolt|door|gate) (?:is |was |has been |have been )?(?:broken|busted|not (?:working|locking)|won'?t lock)\b|\bbroken (?:lock|deadbolt|front door)\b/,
+  },
+  {
+    reason: 'crime or safety',
+    pattern:
+      /\bbreak[- ]?ins?\b|\bbroke into\b|\bburglar|\bassault|\bstolen\b|\brobbed\b|\bshooting\b|\bgunshots?\b|\bdo(?:es)? ?n[o']t feel safe\b|\bunsafe\b|\bdangerous\b/,
+  },
+  {
+    reason: 'injury',
+    pattern:
+      /\binjur(?:y|ed|ies)\b|\b(?:fell|tripped) (?:on|down|through)\b|\bhospital\b|\bbroke my (?:arm|leg|ankle|wrist)\b/,
+  },
   { reason: 'pests', pattern: /\bbed ?bugs?\b|\binfest(?:ed|ation)\b|\b(?:roaches|cockroaches|rats|mice|rodents)\b/ },
-  { reason: 'legal', pattern: /\blawsuit\b|\bsue\b|\battorney\b|\blawyer\b|\bdiscriminat\w*|\bfair housing\b|\bADA\b|\bcode (?:violation|enforcement)\b|\bhealth department\b/i },
-  { reason: 'electrical or structural hazard', pattern: /\bexposed wir(?:es|ing)\b|\bsparks?\b|\bceiling (?:collapsed|caved|falling)\b|\belectrical (?:fire|hazard)\b/ },
+  {
+    reason: 'legal',
+    pattern:
+      /\blawsuit\b|\bsue\b|\battorney\b|\blawyer\b|\bdiscriminat\w*|\bfair housing\b|\bADA\b|\bcode (?:violation|enforcement)\b|\bhealth department\b/i,
+  },
+  {
+    reason: 'electrical or structural hazard',
+    pattern:
+      /\bexposed wir(?:es|ing)\b|\bsparks?\b|\bceiling (?:collapsed|caved|falling)\b|\belectrical (?:fire|hazard)\b/,
+  },
 ];
 
 /** Topic keywords (stems match word starts: "maint" covers maintenance, "pest" covers pests). */
 const TOPIC_KEYWORDS: Record<ReviewTopic, RegExp> = {
-  maintenance: /\b(?:maint\w*|repair\w*|work orders?|fix(?:ed|ing)?|broken|dishwasher|fridge|refrigerator|washer|dryer|ac|a\/c|hvac|heat(?:er|ing)?|plumb\w*|leak\w*|elevator|toilet|sink|appliances?)\b/,
+  maintenance:
+    /\b(?:maint\w*|repair\w*|work orders?|fix(?:ed|ing)?|broken|dishwasher|fridge|refrigerator|washer|dryer|ac|a\/c|hvac|heat(?:er|ing)?|plumb\w*|leak\w*|elevator|toilet|sink|appliances?)\b/,
   cleanliness: /\b(?:clean\w*|dirty|filthy|spotless|trash|garbage|smell\w*|stink\w*|immaculate|dust\w*|grime)\b/,
-  noise: /\b(?:nois\w*|loud|quiet|thin walls?|walls are (?:a little |really |paper )?thin|neighbou?rs? (?:above|below|upstairs)|parties|music|barking)\b/,
-  staff: /\b(?:staff|team|front desk|leasing (?:agent|office|staff)|agent|concierge|porter|employees?|[A-Z][a-z]+ in the (?:office|leasing office))\b/,
+  noise:
+    /\b(?:nois\w*|loud|quiet|thin walls?|walls are (?:a little |really |paper )?thin|neighbou?rs? (?:above|below|upstairs)|parties|music|barking)\b/,
+  staff:
+    /\b(?:staff|team|front desk|leasing (?:agent|office|staff)|agent|concierge|porter|employees?|[A-Z][a-z]+ in the (?:office|leasing office))\b/,
   management: /\b(?:manag\w*|office|landlord|corporate|owners?|ownership)\b/,
-  amenities: /\b(?:amenit\w*|pool|gym|fitness|clubhouse|dog park|grill\w*|rooftop|lounge|business center|laundry|coworking|courtyard|spa|sauna)\b/,
+  amenities:
+    /\b(?:amenit\w*|pool|gym|fitness|clubhouse|dog park|grill\w*|rooftop|lounge|business center|laundry|coworking|courtyard|spa|sauna)\b/,
   parking: /\b(?:park(?:ing)?|garage|tow\w*|spots?|carport|visitors? parking)\b/,
   pests: /\b(?:pests?|roach\w*|cockroach\w*|mice|mouse|rats?|rodents?|bed ?bugs?|ants|infest\w*|exterminat\w*)\b/,
-  safety: /\b(?:safe|safety|unsafe|security|secure|gate|locks?|crime|break[- ]?ins?|stolen|cameras?|lighting|dangerous)\b/,
+  safety:
+    /\b(?:safe|safety|unsafe|security|secure|gate|locks?|crime|break[- ]?ins?|stolen|cameras?|lighting|dangerous)\b/,
   mold: /\b(?:mou?ld\w*|mildew)\b/,
   pricing: /\b(?:rent|price\w*|pricing|fees?|expensive|overpriced|value|cost\w*|increase|deposit|afford\w*)\b/,
   move_in: /\b(?:move[- ]?in|moving in|moved in)\b/,

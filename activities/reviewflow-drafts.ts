@@ -82,55 +82,244 @@ type Pool = Record<PersonaTone, string[]>;
 // {name} is "Maya" or dropped with its comma; {property}, {praised}, {issue} and {contact} are filled in.
 const OPENINGS: Record<ReviewAnalysis['sentiment'], Pool> = {
   positive: {
-    warm: ['Thank you so much, {name}!', '{name}, this made our day!', 'What a lovely review, {name}. Thank you!', 'We are so grateful, {name}!', 'Thank you for the kind words, {name}!', 'Hi {name}, thank you for sharing this!'],
-    professional: ['Thank you for your review, {name}.', 'We appreciate your feedback, {name}.', 'Thank you for taking the time to share this, {name}.', 'We are grateful for your review, {name}.', '{name}, thank you for your kind feedback.', 'Thank you, {name}, for the positive review.'],
-    upbeat: ['Woohoo, thank you {name}!', '{name}, you just made the whole team smile!', 'Thanks a million, {name}!', 'Yay, thank you {name}!', 'High fives all around, {name}!', '{name}, thank you for the shout-out!'],
+    warm: [
+      'Thank you so much, {name}!',
+      '{name}, this made our day!',
+      'What a lovely review, {name}. Thank you!',
+      'We are so grateful, {name}!',
+      'Thank you for the kind words, {name}!',
+      'Hi {name}, thank you for sharing this!',
+    ],
+    professional: [
+      'Thank you for your review, {name}.',
+      'We appreciate your feedback, {name}.',
+      'Thank you for taking the time to share this, {name}.',
+      'We are grateful for your review, {name}.',
+      '{name}, thank you for your kind feedback.',
+      'Thank you, {name}, for the positive review.',
+    ],
+    upbeat: [
+      'Woohoo, thank you {name}!',
+      '{name}, you just made the whole team smile!',
+      'Thanks a million, {name}!',
+      'Yay, thank you {name}!',
+      'High fives all around, {name}!',
+      '{name}, thank you for the shout-out!',
+    ],
   },
   neutral: {
-    warm: ['Thank you for your honest review, {name}.', 'Hi {name}, we appreciate you sharing this.', 'Thank you for the feedback, {name}.', '{name}, thank you for telling us how things are going.', 'We are glad you took the time to write, {name}.', 'Thanks for the thoughtful review, {name}.'],
-    professional: ['Thank you for your feedback, {name}.', 'We appreciate your review, {name}.', '{name}, thank you for sharing your experience.', 'Thank you for taking the time to review {property}, {name}.', 'We value your feedback, {name}.', 'Thank you for the balanced review, {name}.'],
-    upbeat: ['Thanks for the review, {name}!', '{name}, thanks for keeping it real!', 'Appreciate you, {name}!', 'Thanks so much for sharing, {name}!', '{name}, thank you for the feedback!', 'Hey {name}, thanks for writing!'],
+    warm: [
+      'Thank you for your honest review, {name}.',
+      'Hi {name}, we appreciate you sharing this.',
+      'Thank you for the feedback, {name}.',
+      '{name}, thank you for telling us how things are going.',
+      'We are glad you took the time to write, {name}.',
+      'Thanks for the thoughtful review, {name}.',
+    ],
+    professional: [
+      'Thank you for your feedback, {name}.',
+      'We appreciate your review, {name}.',
+      '{name}, thank you for sharing your experience.',
+      'Thank you for taking the time to review {property}, {name}.',
+      'We value your feedback, {name}.',
+      'Thank you for the balanced review, {name}.',
+    ],
+    upbeat: [
+      'Thanks for the review, {name}!',
+      '{name}, thanks for keeping it real!',
+      'Appreciate you, {name}!',
+      'Thanks so much for sharing, {name}!',
+      '{name}, thank you for the feedback!',
+      'Hey {name}, thanks for writing!',
+    ],
   },
   negative: {
-    warm: ['{name}, we are truly sorry to read this.', 'Hi {name}, I am so sorry about your experience.', '{name}, thank you for telling us, and we are sorry.', 'We are sorry, {name}. This is not the home we want for you.', '{name}, I am sorry we let you down.', 'Thank you for being honest with us, {name}, and I apologise.'],
-    professional: ['{name}, we apologise for your experience.', 'Thank you for bringing this to our attention, {name}.', 'We are sorry to hear about this, {name}.', '{name}, we regret that your experience has fallen short.', 'We appreciate your feedback, {name}, and we apologise.', '{name}, please accept our apologies.'],
-    upbeat: ['{name}, we are really sorry about this.', 'Oh no, {name}, we are sorry to hear this.', '{name}, this is not what we want for you, and we are sorry.', 'We hear you, {name}, and we are sorry.', '{name}, thanks for flagging this, and sorry.', 'Sorry, {name}, that is not okay.'],
+    warm: [
+      '{name}, we are truly sorry to read this.',
+      'Hi {name}, I am so sorry about your experience.',
+      '{name}, thank you for telling us, and we are sorry.',
+      'We are sorry, {name}. This is not the home we want for you.',
+      '{name}, I am sorry we let you down.',
+      'Thank you for being honest with us, {name}, and I apologise.',
+    ],
+    professional: [
+      '{name}, we apologise for your experience.',
+      'Thank you for bringing this to our attention, {name}.',
+      'We are sorry to hear about this, {name}.',
+      '{name}, we regret that your experience has fallen short.',
+      'We appreciate your feedback, {name}, and we apologise.',
+      '{name}, please accept our apologies.',
+    ],
+    upbeat: [
+      '{name}, we are really sorry about this.',
+      'Oh no, {name}, we are sorry to hear this.',
+      '{name}, this is not what we want for you, and we are sorry.',
+      'We hear you, {name}, and we are sorry.',
+      '{name}, thanks for flagging this, and sorry.',
+      'Sorry, {name}, that is not okay.',
+    ],
   },
 };
 
 const BODIES: Record<ReviewAnalysis['sentiment'], Pool> = {
   positive: {
-    warm: ['We are so happy you enjoy {praised} at {property}.', 'It means a lot that {praised} stands out for you.', 'Hearing that you love {praised} is the best part of our week.', 'We will share your kind words about {praised} with everyone.', 'Making {property} feel like home is what we love to do.', 'We are thrilled {praised} has made a difference for you.'],
-    professional: ['We are pleased that {praised} meets your expectations at {property}.', 'Your comments about {praised} have been shared with the team.', 'We work hard on {praised}, and it is good to know it shows.', 'It is great to hear that {praised} is working well for you.', 'We are glad you are enjoying {praised}.', 'Feedback like yours about {praised} helps us keep our standards high.'],
-    upbeat: ['So glad you are loving {praised}!', 'We will tell the whole crew you love {praised}!', '{praised} for the win!', 'Nothing beats hearing you are enjoying {praised}!', 'We are pumped that {praised} is a hit with you!', 'You love {praised}, and we love having you here!'],
+    warm: [
+      'We are so happy you enjoy {praised} at {property}.',
+      'It means a lot that {praised} stands out for you.',
+      'Hearing that you love {praised} is the best part of our week.',
+      'We will share your kind words about {praised} with everyone.',
+      'Making {property} feel like home is what we love to do.',
+      'We are thrilled {praised} has made a difference for you.',
+    ],
+    professional: [
+      'We are pleased that {praised} meets your expectations at {property}.',
+      'Your comments about {praised} have been shared with the team.',
+      'We work hard on {praised}, and it is good to know it shows.',
+      'It is great to hear that {praised} is working well for you.',
+      'We are glad you are enjoying {praised}.',
+      'Feedback like yours about {praised} helps us keep our standards high.',
+    ],
+    upbeat: [
+      'So glad you are loving {praised}!',
+      'We will tell the whole crew you love {praised}!',
+      '{praised} for the win!',
+      'Nothing beats hearing you are enjoying {praised}!',
+      'We are pumped that {praised} is a hit with you!',
+      'You love {praised}, and we love having you here!',
+    ],
   },
   neutral: {
-    warm: ['We are glad parts of life at {property} are working for you, and we hear you about {issue}.', 'Thank you for pointing out {issue}; we are looking at how to do better.', 'We want every part of your home to feel right, including {issue}.', 'Your note about {issue} has gone to the right people.', 'We are working on {issue}, and your feedback helps.', 'We appreciate the good words and will keep improving {issue}.'],
-    professional: ['We have shared your comments about {issue} with the team.', 'Your feedback on {issue} is noted, and we are reviewing it.', 'We are reviewing {issue} to see what we can improve.', 'We take your comments about {issue} seriously.', 'Improving {issue} is on our list, and your review helps us prioritise it.', 'We appreciate the detail about {issue}.'],
-    upbeat: ['We are on it with {issue}!', 'Noted on {issue}, and we are working on it!', 'Good call on {issue}; we want to get it right.', 'We are glad you are here, and we are tackling {issue}.', '{issue} is on our radar now!', 'Thanks for the heads-up about {issue}!'],
+    warm: [
+      'We are glad parts of life at {property} are working for you, and we hear you about {issue}.',
+      'Thank you for pointing out {issue}; we are looking at how to do better.',
+      'We want every part of your home to feel right, including {issue}.',
+      'Your note about {issue} has gone to the right people.',
+      'We are working on {issue}, and your feedback helps.',
+      'We appreciate the good words and will keep improving {issue}.',
+    ],
+    professional: [
+      'We have shared your comments about {issue} with the team.',
+      'Your feedback on {issue} is noted, and we are reviewing it.',
+      'We are reviewing {issue} to see what we can improve.',
+      'We take your comments about {issue} seriously.',
+      'Improving {issue} is on our list, and your review helps us prioritise it.',
+      'We appreciate the detail about {issue}.',
+    ],
+    upbeat: [
+      'We are on it with {issue}!',
+      'Noted on {issue}, and we are working on it!',
+      'Good call on {issue}; we want to get it right.',
+      'We are glad you are here, and we are tackling {issue}.',
+      '{issue} is on our radar now!',
+      'Thanks for the heads-up about {issue}!',
+    ],
   },
   negative: {
-    warm: ['Nobody should have to deal with {issue}, and we want to fix it.', 'I am sorry about {issue}. You deserve better from us.', 'We understand how frustrating {issue} must be.', 'Hearing about {issue} is hard, and we want to make it right.', 'We are looking into {issue} right away.', 'You should not have to chase us about {issue}.'],
-    professional: ['We are looking into {issue} as a priority.', 'We have escalated {issue} to our management team.', '{issue} does not reflect the standard we hold ourselves to.', 'We understand your frustration with {issue}.', 'We would like to resolve {issue} as quickly as possible.', 'We are reviewing {issue} and what led to it.'],
-    upbeat: ['We want to fix {issue}, fast.', 'That is not the experience we want for you, and {issue} needs fixing.', 'We are jumping on {issue} now.', '{issue} is on us, and we want to sort it out.', 'We hear you on {issue}, and we are on it.', 'Let us make {issue} right.'],
+    warm: [
+      'Nobody should have to deal with {issue}, and we want to fix it.',
+      'I am sorry about {issue}. You deserve better from us.',
+      'We understand how frustrating {issue} must be.',
+      'Hearing about {issue} is hard, and we want to make it right.',
+      'We are looking into {issue} right away.',
+      'You should not have to chase us about {issue}.',
+    ],
+    professional: [
+      'We are looking into {issue} as a priority.',
+      'We have escalated {issue} to our management team.',
+      '{issue} does not reflect the standard we hold ourselves to.',
+      'We understand your frustration with {issue}.',
+      'We would like to resolve {issue} as quickly as possible.',
+      'We are reviewing {issue} and what led to it.',
+    ],
+    upbeat: [
+      'We want to fix {issue}, fast.',
+      'That is not the experience we want for you, and {issue} needs fixing.',
+      'We are jumping on {issue} now.',
+      '{issue} is on us, and we want to sort it out.',
+      'We hear you on {issue}, and we are on it.',
+      'Let us make {issue} right.',
+    ],
   },
 };
 
 const CLOSINGS: Record<ReviewAnalysis['sentiment'], Pool> = {
   positive: {
-    warm: ['We are so glad you are part of our community.', 'See you around the community!', 'Thank you for being such a wonderful neighbour.', 'We are lucky to have you here.', 'Enjoy your home!', 'Here is to many more happy days at {property}.'],
-    professional: ['We look forward to continuing to serve you.', 'Thank you for choosing {property}.', 'Please let us know if there is anything we can do for you.', 'We appreciate you being a resident.', 'Thank you again for your feedback.', 'We are here whenever you need us.'],
-    upbeat: ['See you at the next resident event!', 'Cheers to you!', 'You rock!', 'Thanks for being awesome!', 'Stay awesome, neighbour!', 'Catch you around the property!'],
+    warm: [
+      'We are so glad you are part of our community.',
+      'See you around the community!',
+      'Thank you for being such a wonderful neighbour.',
+      'We are lucky to have you here.',
+      'Enjoy your home!',
+      'Here is to many more happy days at {property}.',
+    ],
+    professional: [
+      'We look forward to continuing to serve you.',
+      'Thank you for choosing {property}.',
+      'Please let us know if there is anything we can do for you.',
+      'We appreciate you being a resident.',
+      'Thank you again for your feedback.',
+      'We are here whenever you need us.',
+    ],
+    upbeat: [
+      'See you at the next resident event!',
+      'Cheers to you!',
+      'You rock!',
+      'Thanks for being awesome!',
+      'Stay awesome, neighbour!',
+      'Catch you around the property!',
+    ],
   },
   neutral: {
-    warm: ['{contact}', 'Please stop by the office any time; we would love to hear more. {contact}', 'We hope to earn five stars from you. {contact}', 'Thank you for being part of {property}. {contact}', 'We are always here to help. {contact}', 'We would love to talk it through. {contact}'],
-    professional: ['{contact}', 'We welcome further feedback. {contact}', 'Thank you again for your review. {contact}', 'We aim to exceed your expectations. {contact}', 'Please reach out with any other concerns. {contact}', 'We appreciate your patience. {contact}'],
-    upbeat: ['{contact}', 'Come say hi at the office! {contact}', 'We want to earn that fifth star! {contact}', 'Thanks for being here! {contact}', 'Holler any time! {contact}', 'We are always around! {contact}'],
+    warm: [
+      '{contact}',
+      'Please stop by the office any time; we would love to hear more. {contact}',
+      'We hope to earn five stars from you. {contact}',
+      'Thank you for being part of {property}. {contact}',
+      'We are always here to help. {contact}',
+      'We would love to talk it through. {contact}',
+    ],
+    professional: [
+      '{contact}',
+      'We welcome further feedback. {contact}',
+      'Thank you again for your review. {contact}',
+      'We aim to exceed your expectations. {contact}',
+      'Please reach out with any other concerns. {contact}',
+      'We appreciate your patience. {contact}',
+    ],
+    upbeat: [
+      '{contact}',
+      'Come say hi at the office! {contact}',
+      'We want to earn that fifth star! {contact}',
+      'Thanks for being here! {contact}',
+      'Holler any time! {contact}',
+      'We are always around! {contact}',
+    ],
   },
   negative: {
-    warm: ['{contact}', 'We would like to make this right. {contact}', 'Please give us the chance to fix this. {contact}', 'We care about your home and want to help. {contact}', 'Your comfort matters to us. {contact}', 'We are here for you. {contact}'],
-    professional: ['{contact}', 'We would welcome the opportunity to discuss this directly. {contact}', 'We would like to resolve this with you personally. {contact}', 'Please contact us so we can follow up. {contact}', 'We appreciate the chance to address this. {contact}', 'We will follow up promptly. {contact}'],
-    upbeat: ['{contact}', 'Let us make it right. {contact}', 'We want to fix this with you. {contact}', 'Reach out and we will get on it. {contact}', 'We have got your back. {contact}', 'Talk to us, we will sort it. {contact}'],
+    warm: [
+      '{contact}',
+      'We would like to make this right. {contact}',
+      'Please give us the chance to fix this. {contact}',
+      'We care about your home and want to help. {contact}',
+      'Your comfort matters to us. {contact}',
+      'We are here for you. {contact}',
+    ],
+    professional: [
+      '{contact}',
+      'We would welcome the opportunity to discuss this directly. {contact}',
+      'We would like to resolve this with you personally. {contact}',
+      'Please contact us so we can follow up. {contact}',
+      'We appreciate the chance to address this. {contact}',
+      'We will follow up promptly. {contact}',
+    ],
+    upbeat: [
+      '{contact}',
+      'Let us make it right. {contact}',
+      'We want to fix this with you. {contact}',
+      'Reach out and we will get on it. {contact}',
+      'We have got your back. {contact}',
+      'Talk to us, we will sort it. {contact}',
+    ],
   },
 };
 
@@ -181,7 +370,10 @@ function fill(template: string, values: Record<string, string>, name: string | n
     out = out.charAt(0).toUpperCase() + out.slice(1);
   }
   for (const [k, v] of Object.entries({ ...values, name: name ?? '' })) out = out.replaceAll(`{${k}}`, v);
-  return out.replace(/\s+([.!,])/g, '$1').replace(/\s{2,}/g, ' ').trim();
+  return out
+    .replace(/\s+([.!,])/g, '$1')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
 }
 
 function capitalise(s: string): string {
@@ -194,7 +386,9 @@ export function draftReplyLocally(request: DraftRequest): DraftedReply {
   const sentiment = analysis.sentiment;
   const name = firstNameOf(review.reviewerName);
   const topics = analysis.topics.filter((t) => !adjust.dropTopics.has(t)).slice(0, 2);
-  const praised = topics.length ? joinPhrases(topics.map((t) => TOPIC_PHRASES[t].praise)) : `life at ${persona.propertyName}`;
+  const praised = topics.length
+    ? joinPhrases(topics.map((t) => TOPIC_PHRASES[t].praise))
+    : `life at ${persona.propertyName}`;
   const issue = topics.length ? joinPhrases(topics.map((t) => TOPIC_PHRASES[t].issue)) : 'what you described';
   const contact =
     persona.contactLine ?? `Please contact the ${persona.propertyName} leasing office so we can talk directly.`;

@@ -107,8 +107,8 @@ export function ReviewDetailPage({ me, review }: { me: Me; review: ReviewDetail 
                 {' '}
                 · updated <Time value={review.reviewUpdatedAt} /> (revision {review.revision})
               </>
-            ) : null}
-            {' '}· received <Time value={review.receivedAt} />
+            ) : null}{' '}
+            · received <Time value={review.receivedAt} />
           </p>
         </div>
         <div class="card" data-analysis="">
@@ -116,14 +116,19 @@ export function ReviewDetailPage({ me, review }: { me: Me; review: ReviewDetail 
           <p>
             <SentimentBadge sentiment={review.sentiment} urgent={review.urgent} />
           </p>
-          <p class="small">Topics: {review.topics.length ? review.topics.join(', ') : <span class="muted">none</span>}</p>
+          <p class="small">
+            Topics: {review.topics.length ? review.topics.join(', ') : <span class="muted">none</span>}
+          </p>
           <p class="muted small">
             by {review.analyzer ?? '—'}
             {review.analyzer?.startsWith('local:') ? ' (offline lexicon classifier, not an LLM)' : ''}
           </p>
           {review.ticket ? (
             <p data-ticket-state={review.ticket.status}>
-              Ticket: <span class={`badge badge-${review.ticket.priority === 'urgent' ? 'danger' : 'warning'}`}>{review.ticket.priority}</span>{' '}
+              Ticket:{' '}
+              <span class={`badge badge-${review.ticket.priority === 'urgent' ? 'danger' : 'warning'}`}>
+                {review.ticket.priority}
+              </span>{' '}
               <StatusBadge status={review.ticket.status} />{' '}
               {canAct ? (
                 <button
@@ -170,7 +175,13 @@ export function ReviewDetailPage({ me, review }: { me: Me; review: ReviewDetail 
           ) : null}
           {canAct && review.canDecide ? (
             <>
-              <form data-api-form="" data-method="POST" data-url={`${base}/approve`} data-then="flash-reload:Reply approved" data-approve-form="">
+              <form
+                data-api-form=""
+                data-method="POST"
+                data-url={`${base}/approve`}
+                data-then="flash-reload:Reply approved"
+                data-approve-form=""
+              >
                 <input type="hidden" name="draftSeq" value={String(draft.seq)} data-number="" />
                 <label class="field">
                   <span>Reply (edit before approving if you like)</span>
@@ -184,18 +195,38 @@ export function ReviewDetailPage({ me, review }: { me: Me; review: ReviewDetail 
                 </button>
               </form>
               <div class="form-row">
-                <form data-api-form="" data-method="POST" data-url={`${base}/regenerate`} data-then="flash-reload:New draft written" data-regenerate-form="" class="grow">
+                <form
+                  data-api-form=""
+                  data-method="POST"
+                  data-url={`${base}/regenerate`}
+                  data-then="flash-reload:New draft written"
+                  data-regenerate-form=""
+                  class="grow"
+                >
                   <input type="hidden" name="draftSeq" value={String(draft.seq)} data-number="" />
                   <label class="field">
                     <span>Instruction (optional)</span>
-                    <input type="text" name="instruction" maxlength={500} data-optional="" placeholder="shorter, more formal, mention the new gym…" />
+                    <input
+                      type="text"
+                      name="instruction"
+                      maxlength={500}
+                      data-optional=""
+                      placeholder="shorter, more formal, mention the new gym…"
+                    />
                   </label>
                   <FormError />
                   <button type="submit" class="button secondary" data-regenerate="">
                     Regenerate
                   </button>
                 </form>
-                <form data-api-form="" data-method="POST" data-url={`${base}/reject`} data-then="flash-reload:Draft rejected; nothing will be posted" data-reject-form="" class="grow">
+                <form
+                  data-api-form=""
+                  data-method="POST"
+                  data-url={`${base}/reject`}
+                  data-then="flash-reload:Draft rejected; nothing will be posted"
+                  data-reject-form=""
+                  class="grow"
+                >
                   <input type="hidden" name="draftSeq" value={String(draft.seq)} data-number="" />
                   <label class="field">
                     <span>Reason for not replying</span>
@@ -219,7 +250,11 @@ export function ReviewDetailPage({ me, review }: { me: Me; review: ReviewDetail 
           <h2>Reply at the source</h2>
           <blockquote>{review.replyText}</blockquote>
           <p class="muted small">
-            {review.repliedBy === 'auto' ? 'Auto-posted' : review.repliedBy ? `Approved by ${review.repliedBy}` : 'Posted at the source'}{' '}
+            {review.repliedBy === 'auto'
+              ? 'Auto-posted'
+              : review.repliedBy
+                ? `Approved by ${review.repliedBy}`
+                : 'Posted at the source'}{' '}
             <Time value={review.repliedAt} />
           </p>
         </div>
@@ -231,7 +266,10 @@ export function ReviewDetailPage({ me, review }: { me: Me; review: ReviewDetail 
           <ol class="timeline" data-drafts="">
             {review.drafts.map((d) => (
               <li data-draft={String(d.seq)}>
-                <StatusBadge status={d.status} /> <span class="muted small">#{d.seq} · rev {d.reviewRevision} · <Time value={d.createdAt} /></span>
+                <StatusBadge status={d.status} />{' '}
+                <span class="muted small">
+                  #{d.seq} · rev {d.reviewRevision} · <Time value={d.createdAt} />
+                </span>
                 <div class="small">{d.text}</div>
               </li>
             ))}
@@ -257,7 +295,8 @@ export function ReviewDetailPage({ me, review }: { me: Me; review: ReviewDetail 
           <ol class="timeline" data-history="">
             {review.events.map((e) => (
               <li data-event={e.kind}>
-                <strong>{EVENT_LABELS[e.kind] ?? e.kind}</strong> <span class="muted small">{e.actor}</span> <Time value={e.at} />
+                <strong>{EVENT_LABELS[e.kind] ?? e.kind}</strong> <span class="muted small">{e.actor}</span>{' '}
+                <Time value={e.at} />
                 {eventDetail(e.details) ? <div class="muted small">{eventDetail(e.details)}</div> : null}
               </li>
             ))}

@@ -46,7 +46,14 @@ export interface TicketView {
   resolvedAt: string | null;
   resolvedBy: string | null;
   resolution: string | null;
-  review: { rating: number | null; reviewerName: string | null; text: string | null; sentiment: string | null; status: string; urgent: boolean };
+  review: {
+    rating: number | null;
+    reviewerName: string | null;
+    text: string | null;
+    sentiment: string | null;
+    status: string;
+    urgent: boolean;
+  };
 }
 
 export interface ReportView {
@@ -136,7 +143,12 @@ export type ReviewFlowTab = 'queue' | 'tickets' | 'report' | 'settings';
 
 export function ReviewFlowTabs({ active }: { active: ReviewFlowTab | null }) {
   const tab = (key: ReviewFlowTab, href: string, label: string) => (
-    <a href={href} class={active === key ? 'tab active' : 'tab'} aria-current={active === key ? 'page' : undefined} data-tab={key}>
+    <a
+      href={href}
+      class={active === key ? 'tab active' : 'tab'}
+      aria-current={active === key ? 'page' : undefined}
+      data-tab={key}
+    >
       {label}
     </a>
   );
@@ -217,8 +229,15 @@ export function ReviewQueuePage({
           keep={{ sentiment: filters.sentiment, status: filters.status, urgent: filters.urgent ? 'true' : null }}
         />
         <div class="chips" aria-label="Sentiment">
-          {chip('Any sentiment', filters.sentiment === null, reviewsHref(filters, { sentiment: null }), 'sentiment:any')}
-          {SENTIMENT_FILTERS.map((s) => chip(s, filters.sentiment === s, reviewsHref(filters, { sentiment: s }), `sentiment:${s}`))}
+          {chip(
+            'Any sentiment',
+            filters.sentiment === null,
+            reviewsHref(filters, { sentiment: null }),
+            'sentiment:any',
+          )}
+          {SENTIMENT_FILTERS.map((s) =>
+            chip(s, filters.sentiment === s, reviewsHref(filters, { sentiment: s }), `sentiment:${s}`),
+          )}
         </div>
         <div class="chips" aria-label="Status">
           {chip('Any status', filters.status === null, reviewsHref(filters, { status: null }), 'status:any')}
@@ -318,13 +337,20 @@ export function TicketsPage({ me, tickets, status }: { me: Me; tickets: TicketVi
   const canAct = can(me, 'approvals:write');
   return (
     <>
-      <PageHeader title="Review tickets" subtitle="Negative reviews open a ticket; it stays open until staff resolve it, whatever happens to the reply." />
+      <PageHeader
+        title="Review tickets"
+        subtitle="Negative reviews open a ticket; it stays open until staff resolve it, whatever happens to the reply."
+      />
       <ReviewFlowTabs active="tickets" />
       <div class="chips">
         <a href="/admin/reviews/tickets" class={status === 'open' ? 'chip active' : 'chip'} data-filter="open">
           Open
         </a>
-        <a href="/admin/reviews/tickets?status=resolved" class={status === 'resolved' ? 'chip active' : 'chip'} data-filter="resolved">
+        <a
+          href="/admin/reviews/tickets?status=resolved"
+          class={status === 'resolved' ? 'chip active' : 'chip'}
+          data-filter="resolved"
+        >
           Resolved
         </a>
       </div>
@@ -415,7 +441,12 @@ export function ReportPage({ report, days }: { report: ReportView; days: number 
         ))}
       </div>
       <div class="metrics">
-        {metric('Median time to reply', formatMinutes(report.medianTimeToReplyMinutes), 'median', 'from receipt to the reply at the source')}
+        {metric(
+          'Median time to reply',
+          formatMinutes(report.medianTimeToReplyMinutes),
+          'median',
+          'from receipt to the reply at the source',
+        )}
         {metric(
           'Auto-replied',
           report.autoReplyShare === null ? '—' : `${Math.round(report.autoReplyShare * 100)}%`,
@@ -474,15 +505,27 @@ export function ReviewSettingsPage({
   const disabled = !canWrite;
   return (
     <>
-      <PageHeader title="ReviewFlow settings" subtitle="Auto-reply, approval deadlines, notifications, reply voices and Google connections." />
+      <PageHeader
+        title="ReviewFlow settings"
+        subtitle="Auto-reply, approval deadlines, notifications, reply voices and Google connections."
+      />
       <ReviewFlowTabs active="settings" />
-      <form class="card" data-api-form="" data-method="PUT" data-url="/v1/reviewflow/settings" data-then="flash-reload:Settings saved" data-settings-form="">
+      <form
+        class="card"
+        data-api-form=""
+        data-method="PUT"
+        data-url="/v1/reviewflow/settings"
+        data-then="flash-reload:Settings saved"
+        data-settings-form=""
+      >
         <h2>Replies and approvals</h2>
         <label class="checkbox">
-          <input type="checkbox" name="autoReplyPositive" checked={settings.autoReplyPositive} disabled={disabled} /> Auto-post
-          replies to positive reviews
+          <input type="checkbox" name="autoReplyPositive" checked={settings.autoReplyPositive} disabled={disabled} />{' '}
+          Auto-post replies to positive reviews
         </label>
-        <p class="muted small">Positive reviews only. Neutral and negative replies always wait for staff approval, whatever is set here.</p>
+        <p class="muted small">
+          Positive reviews only. Neutral and negative replies always wait for staff approval, whatever is set here.
+        </p>
         <div class="form-row">
           <label class="field">
             <span>Auto-post after</span>
@@ -502,8 +545,16 @@ export function ReviewSettingsPage({
           </label>
         </div>
         <label class="field">
-          <span>Slack incoming webhook {settings.slackConfigured ? '(configured; leave empty to keep it)' : '(optional)'}</span>
-          <input type="url" name="slackWebhookUrl" data-optional="" placeholder="https://hooks.slack.com/services/…" disabled={disabled} />
+          <span>
+            Slack incoming webhook {settings.slackConfigured ? '(configured; leave empty to keep it)' : '(optional)'}
+          </span>
+          <input
+            type="url"
+            name="slackWebhookUrl"
+            data-optional=""
+            placeholder="https://hooks.slack.com/services/…"
+            disabled={disabled}
+          />
         </label>
         <FormError />
         {canWrite ? (
@@ -529,7 +580,13 @@ export function ReviewSettingsPage({
       <div class="card">
         <h2>Reply voice per property</h2>
         {personas.map((p) => (
-          <form data-api-form="" data-method="PUT" data-url={`/v1/reviewflow/personas/${p.propertyId}`} data-then="flash-reload:Persona saved" data-persona={p.propertyId}>
+          <form
+            data-api-form=""
+            data-method="PUT"
+            data-url={`/v1/reviewflow/personas/${p.propertyId}`}
+            data-then="flash-reload:Persona saved"
+            data-persona={p.propertyId}
+          >
             <h3>{p.propertyName}</h3>
             <div class="form-row">
               <label class="field grow">
@@ -550,11 +607,24 @@ export function ReviewSettingsPage({
             <div class="form-row">
               <label class="field grow">
                 <span>Contact line for unhappy reviewers</span>
-                <input type="text" name="contactLine" value={p.contactLine ?? ''} maxlength={300} data-null-empty="" disabled={disabled} />
+                <input
+                  type="text"
+                  name="contactLine"
+                  value={p.contactLine ?? ''}
+                  maxlength={300}
+                  data-null-empty=""
+                  disabled={disabled}
+                />
               </label>
               <label class="field grow">
                 <span>Manager email (negative reviews, reminders)</span>
-                <input type="email" name="managerEmail" value={p.managerEmail ?? ''} data-null-empty="" disabled={disabled} />
+                <input
+                  type="email"
+                  name="managerEmail"
+                  value={p.managerEmail ?? ''}
+                  data-null-empty=""
+                  disabled={disabled}
+                />
               </label>
             </div>
             <FormError />
@@ -570,8 +640,9 @@ export function ReviewSettingsPage({
       <div class="card">
         <h2>Google Business Profile locations</h2>
         <p class="muted small">
-          Point a Pub/Sub push subscription (with authentication) at <code>{connections[0]?.notificationUrl ?? '/webhooks/google/business-profile'}</code>;
-          each location is also polled on a Temporal Schedule in case a notification is missed.
+          Point a Pub/Sub push subscription (with authentication) at{' '}
+          <code>{connections[0]?.notificationUrl ?? '/webhooks/google/business-profile'}</code>; each location is also
+          polled on a Temporal Schedule in case a notification is missed.
         </p>
         {connections.length === 0 ? (
           <EmptyState title="No locations connected" />
@@ -600,7 +671,9 @@ export function ReviewSettingsPage({
                     <Time value={c.lastPolledAt} empty="never" />
                     {c.lastPollStatus ? <StatusBadge status={c.lastPollStatus} /> : null}
                     {c.lastPollError ? <div class="error small">{c.lastPollError}</div> : null}
-                    {c.lastPollChanges !== null ? <div class="muted small">{c.lastPollChanges} new or changed</div> : null}
+                    {c.lastPollChanges !== null ? (
+                      <div class="muted small">{c.lastPollChanges} new or changed</div>
+                    ) : null}
                   </td>
                   <td>
                     {c.schedule ? (
@@ -618,7 +691,14 @@ export function ReviewSettingsPage({
                   <td>
                     {canWrite ? (
                       <span class="actions">
-                        <button type="button" class="button small" data-api-action="" data-url={`/v1/reviewflow/connections/${c.id}/poll`} data-then="flash-reload:Poll started" data-poll={c.id}>
+                        <button
+                          type="button"
+                          class="button small"
+                          data-api-action=""
+                          data-url={`/v1/reviewflow/connections/${c.id}/poll`}
+                          data-then="flash-reload:Poll started"
+                          data-poll={c.id}
+                        >
                           Poll now
                         </button>
                         <button
@@ -640,7 +720,13 @@ export function ReviewSettingsPage({
           </table>
         )}
         {canWrite ? (
-          <form data-api-form="" data-method="POST" data-url="/v1/reviewflow/connections" data-then="flash-reload:Location connected" data-new-connection="">
+          <form
+            data-api-form=""
+            data-method="POST"
+            data-url="/v1/reviewflow/connections"
+            data-then="flash-reload:Location connected"
+            data-new-connection=""
+          >
             <h3>Connect a location</h3>
             <div class="form-row">
               <label class="field">
