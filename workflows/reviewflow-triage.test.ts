@@ -5,6 +5,10 @@
  * seconds here.
  */
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -29,6 +33,15 @@ import { startReviewFlowWorker, type ReviewFlowWorker } from '../test/reviewflow
 import { decideReplyUpdate, reviewTriageStatusQuery, type ReplyDecision, type ReviewTriageStatus } from './reviewflow';
 
 const encryptor = createEncryptor(randomBytes(32));
+/** A negative review approved with an edit; RECORD_HISTORIES=1 rewrites it from the run in the test below. */
+const FIXTURE = fileURLToPath(new URL('./histories/review-triage-approved.json', import.meta.url));
+const workflowsPath = fileURLToPath(new URL('./index.ts', import.meta.url));
+
+function workflowIdOf(history: { events?: unknown[] | null }): string {
+  const first = history.events?.[0] as
+    { workflowExecutionStartedEventAttributes?: { workflowId?: string } } | undefined;
+  return first?.workflowExecutionStartedEventAttributes?.workflowId ?? 'review/replay';
+}
 const staff = {
   actorType: 'user' as const,
   actorId: '00000000-0000-4000-8000-000000000001',
@@ -150,6 +163,10 @@ describe('routing', () => {
     expect(audits).toMatchObject([
       { action: 'review.reply_approved', actorId: staff.actorId, details: { edited: true } },
     ]);
+    // Determinism guard: the run replays against the current code (and becomes the fixture when recording).
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath }, history, workflowId);
+    if (process.env.RECORD_HISTORIES === '1') writeFileSync(FIXTURE, historyToJSON(history) + '\n');
     // The ticket outlives the reply: staff resolve it themselves.
     const [ticket] = await withTenant(database.db, org.orgId, (tx) =>
       tx.select().from(reviewTickets).where(eq(reviewTickets.reviewId, reviewId)),
@@ -170,6 +187,14 @@ describe('routing', () => {
     expect(status.analysis?.sentiment).toBe('neutral');
     await new Promise((r) => setTimeout(r, 1_500));
     expect(await emulatorReplies(sandbox.url, review.reviewId)).toEqual([]);
+  });
+});
+
+describe('replay', () => {
+  test('the recorded history of an approved negative review replays against the current code', async () => {
+    const history = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { events: unknown[] };
+    expect(history.events.length).toBeGreaterThan(20);
+    await Worker.runReplayHistory({ workflowsPath }, history, workflowIdOf(history));
   });
 });
 
