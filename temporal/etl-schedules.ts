@@ -3,16 +3,11 @@
  * re-pulls the lookback window (attribution restatements land), and an hourly sync of today at :15. Operators
  * see, pause and trigger them in the Web UI (Schedules); the API keeps them in step with the connection.
  */
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleOptions,
-} from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import type { AdConnection } from '../db/schema';
 import { searchAttributePairs } from '../workflows/search-attributes';
 import { adScheduleId, DATA_LAKE_PRODUCT, type AdSyncWorkflowInput } from '../workflows/data-lake';
+import { deleteScheduleIfExists, ensureSchedule } from './schedules';
 import { TASK_QUEUES } from './task-queues';
 
 export type ScheduleKind = 'daily' | 'hourly';
@@ -103,43 +98,14 @@ export async function syncConnectionSchedules(
   options: EtlScheduleOptions = {},
 ): Promise<void> {
   for (const kind of SCHEDULE_KINDS) {
-    const desired = scheduleOptions(connection, kind, options);
-    const handle = client.schedule.getHandle(desired.scheduleId);
-    let exists = true;
-    try {
-      await handle.describe();
-    } catch (err) {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
-      exists = false;
-    }
-    if (!exists) {
-      try {
-        await client.schedule.create(desired);
-        continue;
-      } catch (err) {
-        // Created concurrently by another request: fall through and update it to this state.
-        if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      }
-    }
-    await handle.update((previous) => ({
-      ...previous,
-      spec: desired.spec,
-      action: desired.action,
-      policies: desired.policies,
-      state: { ...previous.state, paused: desired.state!.paused, note: desired.state!.note },
-    }));
+    // The connection's `schedulesEnabled` owns the paused state: it is forced on every sync.
+    await ensureSchedule(client, scheduleOptions(connection, kind, options), { pausedBy: 'desired' });
   }
 }
 
 /** Removes both schedules; missing ones are fine (deleting twice is a no-op). */
 export async function deleteConnectionSchedules(client: Client, orgId: string, connectionId: string): Promise<void> {
-  for (const kind of SCHEDULE_KINDS) {
-    try {
-      await client.schedule.getHandle(adScheduleId(orgId, connectionId, kind)).delete();
-    } catch (err) {
-      if (!(err instanceof ScheduleNotFoundError)) throw err;
-    }
-  }
+  for (const kind of SCHEDULE_KINDS) await deleteScheduleIfExists(client, adScheduleId(orgId, connectionId, kind));
 }
 
 /** The schedules as they are in Temporal (an operator may have paused one in the Web UI). */

@@ -3,15 +3,10 @@
  * starting `leadPulseTrainingWorkflow`. Operators see, pause and trigger it in the Web UI (Schedules); the API
  * creates it with the organization's first training request.
  */
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleOptions,
-} from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { LEADPULSE_PRODUCT, leadPulseScheduleId, type LeadPulseTrainingInput } from '../workflows/leadpulse';
 import { searchAttributePairs } from '../workflows/search-attributes';
+import { deleteScheduleIfExists, ensureSchedule } from './schedules';
 import { TASK_QUEUES } from './task-queues';
 
 export interface LeadPulseScheduleOptions {
@@ -66,22 +61,7 @@ function scheduleOptions(options: LeadPulseScheduleOptions): ScheduleOptions {
  * keeping whatever an operator set by hand (paused or not). Idempotent.
  */
 export async function ensureLeadPulseSchedule(client: Client, options: LeadPulseScheduleOptions): Promise<void> {
-  const desired = scheduleOptions(options);
-  const handle = client.schedule.getHandle(desired.scheduleId);
-  try {
-    await client.schedule.create(desired);
-    return;
-  } catch (err) {
-    // Already there (an earlier request, or a concurrent one): update it below.
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  await handle.update((previous) => ({
-    ...previous,
-    spec: desired.spec,
-    action: desired.action,
-    policies: desired.policies,
-    memo: desired.memo,
-  }));
+  await ensureSchedule(client, scheduleOptions(options), { pausedBy: 'operator' });
 }
 
 /** The schedule as it is in Temporal (an operator may have paused it), or null when there is none. */
@@ -105,9 +85,5 @@ export async function describeLeadPulseSchedule(client: Client, orgId: string): 
 
 /** Removes the schedule; a missing one is fine. */
 export async function deleteLeadPulseSchedule(client: Client, orgId: string): Promise<void> {
-  try {
-    await client.schedule.getHandle(leadPulseScheduleId(orgId)).delete();
-  } catch (err) {
-    if (!(err instanceof ScheduleNotFoundError)) throw err;
-  }
+  await deleteScheduleIfExists(client, leadPulseScheduleId(orgId));
 }

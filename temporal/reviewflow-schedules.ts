@@ -3,16 +3,11 @@
  * (`reviewflow/poll/<connectionId>`, every 6 hours by default) starting `reviewPollWorkflow`. Operators see,
  * pause and trigger it in the Web UI; the API creates it with the connection and deletes it with it.
  */
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleOptions,
-} from '@temporalio/client';
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
 import { durationToMs, type DurationString } from '../lib/duration';
 import { REVIEWFLOW_PRODUCT, reviewPollScheduleId, type ReviewPollInput } from '../workflows/reviewflow';
 import { searchAttributePairs } from '../workflows/search-attributes';
+import { deleteScheduleIfExists, ensureSchedule } from './schedules';
 import { TASK_QUEUES } from './task-queues';
 
 export interface ReviewPollScheduleOptions {
@@ -65,22 +60,7 @@ function scheduleOptions(options: ReviewPollScheduleOptions): ScheduleOptions {
 
 /** Creates the connection's schedule or brings it up to date, including its paused state (the API's toggle). */
 export async function ensureReviewPollSchedule(client: Client, options: ReviewPollScheduleOptions): Promise<void> {
-  const desired = scheduleOptions(options);
-  const handle = client.schedule.getHandle(desired.scheduleId);
-  try {
-    await client.schedule.create(desired);
-    return;
-  } catch (err) {
-    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-  }
-  await handle.update((previous) => ({
-    ...previous,
-    spec: desired.spec,
-    action: desired.action,
-    policies: desired.policies,
-    memo: desired.memo,
-    state: { ...previous.state, paused: options.paused, note: desired.state?.note },
-  }));
+  await ensureSchedule(client, scheduleOptions(options), { pausedBy: 'desired' });
 }
 
 export async function describeReviewPollSchedule(
@@ -98,9 +78,5 @@ export async function describeReviewPollSchedule(
 }
 
 export async function deleteReviewPollSchedule(client: Client, connectionId: string): Promise<void> {
-  try {
-    await client.schedule.getHandle(reviewPollScheduleId(connectionId)).delete();
-  } catch (err) {
-    if (!(err instanceof ScheduleNotFoundError)) throw err;
-  }
+  await deleteScheduleIfExists(client, reviewPollScheduleId(connectionId));
 }
