@@ -228,8 +228,12 @@ describe('webhook receiver', () => {
 
   test('the emulator host serves each service under its prefix', async () => {
     const res = await createSandboxApp().request('/');
-    expect(await res.json()).toMatchObject({ services: ['/sendgrid', '/twilio', '/receivers'] });
+    expect(await res.json()).toMatchObject({
+      services: ['/sendgrid', '/twilio', '/business-profile', '/slack', '/receivers'],
+    });
     expect((await createSandboxApp().request('/sendgrid/_messages')).status).toBe(200);
     expect((await createSandboxApp().request('/twilio/_messages')).status).toBe(200);
+    expect((await createSandboxApp().request('/business-profile/_replies')).status).toBe(200);
+    expect((await createSandboxApp().request('/slack/_messages')).status).toBe(200);
   });
 });
