@@ -141,10 +141,12 @@ export async function ingestReview(options: IngestOptions, input: ReviewInput): 
       return { row, created: true, changed: false, propertyName: property.name };
     }
     if (existing.contentHash === contentHash) {
-      if (input.replyAtSource && existing.replyText !== input.replyAtSource.text) {
+      // Same words and stars: not a new revision. The source's times and its reply are still kept current.
+      const replyMoved = input.replyAtSource && existing.replyText !== input.replyAtSource.text;
+      if (replyMoved || existing.reviewUpdatedAt.getTime() !== input.updatedAt.getTime()) {
         await tx
           .update(reviews)
-          .set({ ...sourceReply, updatedAt: new Date() })
+          .set({ reviewUpdatedAt: input.updatedAt, ...sourceReply, updatedAt: new Date() })
           .where(eq(reviews.id, existing.id));
       }
       return { row: existing, created: false, changed: false, propertyName: property.name };
@@ -197,13 +199,18 @@ export async function ingestReview(options: IngestOptions, input: ReviewInput): 
     });
     started = true;
   } else if (row.status === 'triaging') {
-    // Stored but never triaged (a crash between the insert and the start, or a failed run): start it now. A
-    // running triage makes this a no-op.
+    // Stored but perhaps never handed over (a crash between the commit above and the start or signal): start it
+    // now. A triage already running gets the revision again instead: harmless when it knew it, and the update it
+    // missed when the crash came between a changed revision and its signal.
     try {
       await options.temporal.workflow.start<TriageWorkflow>('reviewTriageWorkflow', start);
       started = true;
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      await options.temporal.workflow
+        .getHandle(workflowId)
+        .signal(reviewChangedSignal, { revision: row.revision })
+        .catch(() => undefined); // It closed in between: its final state is already on the row.
     }
   }
   return {

@@ -259,11 +259,18 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
           .from(properties)
           .where(eq(properties.id, review.propertyId));
         const [settings] = await tx.select().from(reviewflowSettings);
-        const [posted] = await tx
-          .select({ id: reviewReplies.id })
+        const ours = await tx
+          .select({ text: reviewReplies.text })
           .from(reviewReplies)
-          .where(and(eq(reviewReplies.reviewId, review.id), eq(reviewReplies.status, 'posted')))
-          .limit(1);
+          .where(and(eq(reviewReplies.reviewId, review.id), eq(reviewReplies.status, 'posted')));
+        // A reply at the source that we did not post, written after this version of the review: staff answered
+        // it on Google directly. A reply older than the review's last edit answered an earlier version.
+        const sourceReply = review.replyText?.trim() ?? null;
+        const answeredAtSource =
+          sourceReply !== null &&
+          sourceReply !== '' &&
+          !ours.some((reply) => reply.text.trim() === sourceReply) &&
+          (review.repliedAt === null || review.repliedAt.getTime() >= review.reviewUpdatedAt.getTime());
         return {
           review: {
             id: review.id,
@@ -276,7 +283,7 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
             revision: review.revision,
           },
           replyable: review.source === 'google' && review.connectionId !== null,
-          answeredAtSource: review.replyText !== null && !posted && review.repliedBy === null,
+          answeredAtSource,
           policy: settings
             ? {
                 autoReplyPositive: settings.autoReplyPositive,
@@ -662,9 +669,27 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
           })
           .onConflictDoNothing()
           .returning();
-        const [row] = inserted
+        let [row] = inserted
           ? [inserted]
           : await tx.select().from(reviewReplies).where(eq(reviewReplies.idempotencyKey, input.key));
+        if (row?.status === 'failed') {
+          // Google refused it last time (credentials, text) and staff approved again, perhaps with other words:
+          // this attempt posts the new text. Still not fresh: an earlier timed-out attempt may have landed, so
+          // the read-back below decides.
+          [row] = await tx
+            .update(reviewReplies)
+            .set({
+              text: input.text,
+              status: 'posting',
+              approvedBy: input.approvedBy,
+              approvedAt: attemptAt,
+              edited: input.edited,
+              error: null,
+              attemptedAt: attemptAt,
+            })
+            .where(eq(reviewReplies.id, row.id))
+            .returning();
+        }
         const target = await connectionClient(tx, review.connectionId);
         return { review, row: row!, fresh: Boolean(inserted), target };
       });
@@ -738,19 +763,26 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
       outcome: ReviewStatus;
       /** Approved for a source without replies: the draft is approved, nothing is posted. */
       approvedBy?: string;
+      /** Who replied, when it was not the platform ('source': staff answered at the source itself). */
+      repliedBy?: string;
     }): Promise<void> {
       await withTenant(db, input.orgId, async (tx) => {
         await tx
           .update(reviews)
-          .set({ status: input.outcome, decisionDueAt: null, autoPostAt: null, updatedAt: now() })
+          .set({
+            status: input.outcome,
+            decisionDueAt: null,
+            autoPostAt: null,
+            updatedAt: now(),
+            ...(input.repliedBy ? { repliedBy: input.repliedBy } : {}),
+          })
           .where(eq(reviews.id, input.reviewId));
-        const draftStatus = input.outcome === 'expired' ? 'expired' : input.approvedBy ? 'approved' : null;
-        if (draftStatus) {
-          await tx
-            .update(reviewDrafts)
-            .set({ status: draftStatus })
-            .where(and(eq(reviewDrafts.reviewId, input.reviewId), eq(reviewDrafts.status, 'pending')));
-        }
+        // Nothing stays pending once the triage is over (a post or a rejection already marked its own draft).
+        const draftStatus = input.outcome === 'expired' ? 'expired' : input.approvedBy ? 'approved' : 'superseded';
+        await tx
+          .update(reviewDrafts)
+          .set({ status: draftStatus })
+          .where(and(eq(reviewDrafts.reviewId, input.reviewId), eq(reviewDrafts.status, 'pending')));
         if (input.outcome === 'expired') {
           await recordEvent(
             tx,
@@ -808,6 +840,10 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
             `Business Profile rejected the credentials: ${err.message}`,
             'InvalidCredentials',
           );
+        }
+        if (err instanceof BusinessProfileRequestError) {
+          // The location is gone or the request is malformed: retrying cannot help; the next Schedule run tries again.
+          throw ApplicationFailure.nonRetryable(err.message, 'ConnectionRejected');
         }
         throw err;
       }

@@ -1,6 +1,5 @@
 /**
- * Exactly one reply at Business Profile when the worker dies around the post, and the poll that catches what
- * notifications missed.
+ * Exactly one reply at Business Profile when the worker dies around the post.
  *
  * How worker 1 dies: its post hangs forever at one of two points, which is what an instant process death
  * leaves behind there: after Business Profile applied the reply (the emulator applies it and never answers),
@@ -33,7 +32,7 @@ import {
 } from '../test/reviewflow-fixtures';
 import { startReviewFlowWorker, type ReviewFlowWorker } from '../test/reviewflow-worker';
 import { eventually } from '../test/tourspark-fixtures';
-import { decideReplyUpdate, reviewTriageStatusQuery, type ReviewPollResult } from './reviewflow';
+import { decideReplyUpdate, reviewTriageStatusQuery } from './reviewflow';
 
 const encryptor = createEncryptor(randomBytes(32));
 const staff = {
@@ -156,35 +155,4 @@ describe('a worker killed around the post', () => {
   test('before the reply reached Business Profile: the retry posts it, once', async () => {
     await crashAroundThePost('crash-before', false);
   }, 90_000);
-});
-
-describe('polling', () => {
-  test('a poll triages reviews no notification announced; the next poll changes nothing; an edit re-triages', async () => {
-    const org = await createReviewTestOrg(database, encryptor, sandbox.url);
-    const worker = await startReviewFlowWorker({ name: 'poll', database, encryptor, sandboxUrl: sandbox.url });
-    workers.push(worker);
-    const added = [];
-    for (const [stars, comment] of [
-      [5, 'Wonderful staff'],
-      [1, 'No hot water for a week'],
-      [4, null],
-    ] as const) {
-      added.push(await addEmulatorReview(sandbox.url, org, { reviewerName: 'Sam T.', starRating: stars, comment }));
-    }
-    const poll = (n: number) =>
-      client.workflow.execute('reviewPollWorkflow', {
-        workflowId: `reviewflow/poll/${org.connectionId}-${n}`,
-        taskQueue: worker.taskQueue,
-        args: [{ orgId: org.orgId, connectionId: org.connectionId }],
-      }) as Promise<ReviewPollResult>;
-    expect(await poll(1)).toMatchObject({ seen: 3, created: 3, updated: 0 });
-    expect(await poll(2)).toMatchObject({ seen: 3, created: 0, updated: 0 });
-    await addEmulatorReview(sandbox.url, org, {
-      reviewId: added[2]!.reviewId,
-      reviewerName: 'Sam T.',
-      starRating: 2,
-      comment: 'Gate broken again',
-    });
-    expect(await poll(3)).toMatchObject({ seen: 3, created: 0, updated: 1 });
-  }, 60_000);
 });

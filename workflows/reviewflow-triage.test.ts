@@ -30,6 +30,7 @@ import {
 } from '../test/reviewflow-fixtures';
 import { emulatorEmails, emailText, eventually } from '../test/tourspark-fixtures';
 import { startReviewFlowWorker, type ReviewFlowWorker } from '../test/reviewflow-worker';
+import { ingestReview } from '../activities/reviewflow-ingest';
 import { decideReplyUpdate, reviewTriageStatusQuery, type ReplyDecision, type ReviewTriageStatus } from './reviewflow';
 
 const encryptor = createEncryptor(randomBytes(32));
@@ -270,6 +271,35 @@ describe('decisions', () => {
       tx.select().from(reviewTickets).where(eq(reviewTickets.reviewId, reviewId)),
     );
     expect(ticket!.status).toBe('open');
+  });
+});
+
+describe('sources without replies', () => {
+  test('a review submitted over the API is triaged and drafted; approving it posts nothing (not_replyable)', async () => {
+    const org = await createReviewTestOrg(database, encryptor, sandbox.url, {
+      policy: { autoReplyPositive: true, autoReplyDelay: '1s' },
+    });
+    const { workflowId, reviewId } = await ingestReview(
+      { db: database.db, temporal: client, taskQueue: worker.taskQueue, orgId: org.orgId, actor: 'api:test' },
+      {
+        propertyId: org.propertyId,
+        source: 'apartments_com',
+        externalId: `ac-${Date.now().toString(36)}`,
+        reviewerName: 'Noor H.',
+        rating: 5,
+        text: 'Beautiful courtyard and a very responsive leasing office.',
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      },
+    );
+    // Positive with auto-reply on, but there is nowhere to post: it waits for staff instead.
+    const waiting = await waitForState(workflowId, 'awaiting_approval');
+    expect(waiting).toMatchObject({ autoPostAt: null, analysis: { sentiment: 'positive' } });
+    const result = await decide(workflowId, { action: 'approve', draftSeq: waiting.draft!.seq });
+    expect(result).toEqual({ status: 'not_replyable', draft: null, postedText: null });
+    expect(await client.workflow.getHandle(workflowId).result()).toMatchObject({ outcome: 'not_replyable' });
+    expect((await reviewRow(database, org.orgId, reviewId)).status).toBe('not_replyable');
+    expect((await reviewDraftRows(database, org.orgId, reviewId)).map((d) => d.status)).toEqual(['approved']);
   });
 });
 

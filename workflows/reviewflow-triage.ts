@@ -120,6 +120,8 @@ export async function reviewTriageWorkflow(
   let remindersSent = 0;
   let escalated = false;
   const inbox: InboxEntry[] = [];
+  /** A decision is being carried out (a regenerate drafting, an approval posting): the next one waits its turn. */
+  let deciding = false;
 
   const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
@@ -154,10 +156,15 @@ export async function reviewTriageWorkflow(
     {
       // Runs before the update is accepted: a refused decision leaves no trace in history.
       validator: (decision) => {
+        if (!['approve', 'reject', 'regenerate'].includes(decision?.action)) {
+          throw new Error(`invalid_decision: unknown action ${String((decision as { action: unknown })?.action)}`);
+        }
         if (state !== 'awaiting_approval' && state !== 'scheduled') {
           throw new Error(`not_awaiting_decision: this review is ${outcome ?? state}, not waiting for a decision`);
         }
-        if (inbox.length > 0) throw new Error('not_awaiting_decision: another decision is being processed');
+        if (inbox.length > 0 || deciding) {
+          throw new Error('not_awaiting_decision: another decision is being processed');
+        }
         if (!draft) throw new Error('not_awaiting_decision: there is no draft to decide on');
         if (!Number.isInteger(decision.draftSeq) || decision.draftSeq !== draft.seq) {
           throw new Error(
@@ -173,9 +180,6 @@ export async function reviewTriageWorkflow(
         }
         if (decision.action === 'reject' && !decision.reason?.trim()) {
           throw new Error('invalid_decision: give a reason for rejecting');
-        }
-        if (!['approve', 'reject', 'regenerate'].includes(decision.action)) {
-          throw new Error(`invalid_decision: unknown action ${String((decision as { action: unknown }).action)}`);
         }
       },
     },
@@ -199,26 +203,19 @@ export async function reviewTriageWorkflow(
   async function post(text: string, approvedBy: string, edited: boolean): Promise<string | null> {
     state = 'posting';
     await mirror('posting');
-    try {
-      const posted = await posting.postReviewReply({
-        orgId,
-        reviewId,
-        key: replyPostKey(workflowId, revision, draft!.seq),
-        text,
-        draftSeq: draft!.seq,
-        approvedBy,
-        edited,
-      });
-      outcome = 'replied';
-      await store.finishReviewTriage({ orgId, reviewId, workflowId, revision, outcome });
-      return posted.text;
-    } catch (err) {
-      // Business Profile refused (credentials revoked, text rejected): back to staff with the reason.
-      state = 'awaiting_approval';
-      autoPostAt = null;
-      await mirror('awaiting_approval');
-      throw err;
-    }
+    // A refusal (credentials revoked, text rejected) propagates: the caller hands the review back to staff.
+    const posted = await posting.postReviewReply({
+      orgId,
+      reviewId,
+      key: replyPostKey(workflowId, revision, draft!.seq),
+      text,
+      draftSeq: draft!.seq,
+      approvedBy,
+      edited,
+    });
+    outcome = 'replied';
+    await store.finishReviewTriage({ orgId, reviewId, workflowId, revision, outcome });
+    return posted.text;
   }
 
   let finished = false;
@@ -236,10 +233,12 @@ export async function reviewTriageWorkflow(
     escalated = false;
 
     if (loaded.answeredAtSource) {
-      // Staff already replied on Google itself: nothing to draft or post.
+      // Staff already replied on Google itself: nothing to draft or post (unless the review changes again).
       outcome = 'replied';
-      await store.finishReviewTriage({ orgId, reviewId, workflowId, revision, outcome });
-      break;
+      await store.finishReviewTriage({ orgId, reviewId, workflowId, revision, outcome, repliedBy: 'source' });
+      state = 'done';
+      finished = latestRevision <= revision;
+      continue;
     }
 
     // 2. Analyse and draft.
@@ -274,6 +273,85 @@ export async function reviewTriageWorkflow(
       await mirror('awaiting_approval');
     }
 
+    /** A post Business Profile refused (credentials revoked, text rejected) goes back to staff, on an SLA clock. */
+    async function backToStaff(): Promise<void> {
+      state = 'awaiting_approval';
+      autoPostAt = null;
+      if (expireAt === null) {
+        reminderAt = Date.now() + ms(policy.reminderAfter);
+        escalateAt = Date.now() + ms(policy.escalateAfter);
+        expireAt = Date.now() + ms(policy.expireAfter);
+      }
+      await mirror('awaiting_approval');
+    }
+
+    /** Carries out one accepted decision on the current draft; its result or error goes back to the update. */
+    async function decideOn(entry: InboxEntry): Promise<void> {
+      const { decision } = entry;
+      await store.recordReviewDecision({
+        orgId,
+        reviewId,
+        workflowId,
+        decision,
+        key: `${workflowId}/decision/${revision}/${decision.draftSeq}/${decision.action}`,
+      });
+      if (decision.action === 'approve') {
+        const text = decision.text?.trim() ?? draft!.text;
+        const edited = decision.text !== undefined && text !== draft!.text.trim();
+        if (!replyable) {
+          // Nowhere to post it (a review submitted over the API): approved for staff to use at the source.
+          outcome = 'not_replyable';
+          await store.finishReviewTriage({
+            orgId,
+            reviewId,
+            workflowId,
+            revision,
+            outcome,
+            approvedBy: decision.by.actorLabel,
+          });
+          entry.result = { status: outcome, draft: null, postedText: null };
+          finished = true;
+          return;
+        }
+        try {
+          const postedText = await post(text, decision.by.actorLabel, edited);
+          entry.result = { status: 'replied', draft: null, postedText };
+          finished = true;
+        } catch (err) {
+          // An ActivityFailure says only "activity failed"; the reason staff need is its cause's.
+          const reason = (err as { cause?: Error }).cause?.message ?? (err as Error).message;
+          entry.error = `post_failed: ${reason}`;
+          await backToStaff();
+        }
+      } else if (decision.action === 'reject') {
+        outcome = 'rejected';
+        await store.finishReviewTriage({ orgId, reviewId, workflowId, revision, outcome });
+        entry.result = { status: outcome, draft: null, postedText: null };
+        finished = true;
+      } else {
+        const regenerated = await thinking.draftReviewReply({
+          orgId,
+          reviewId,
+          workflowId,
+          revision,
+          seq: ++seq,
+          instruction: decision.instruction ?? null,
+          by: decision.by.actorLabel,
+        });
+        draft = { seq: regenerated.seq, text: regenerated.text };
+        // A person has taken the review in hand: it waits for them now, not for the auto-post.
+        if (state === 'scheduled') {
+          state = 'awaiting_approval';
+          autoPostAt = null;
+          reminderAt = Date.now() + ms(policy.reminderAfter);
+          escalateAt = Date.now() + ms(policy.escalateAfter);
+          expireAt = Date.now() + ms(policy.expireAfter);
+        }
+        await mirror('awaiting_approval');
+        entry.result = { status: 'awaiting_approval', draft, postedText: null };
+      }
+    }
+
     // 4. Wait for a decision, a newer revision, or the next deadline.
     let retriage = false;
     while (!finished && !retriage) {
@@ -302,64 +380,16 @@ export async function reviewTriageWorkflow(
       if (woke && inbox.length > 0) {
         const entry = inbox.shift()!;
         const { decision } = entry;
-        await store.recordReviewDecision({
-          orgId,
-          reviewId,
-          workflowId,
-          decision,
-          key: `${workflowId}/decision/${revision}/${decision.draftSeq}/${decision.action}`,
-        });
-        if (decision.action === 'approve') {
-          const text = decision.text?.trim() ?? draft!.text;
-          const edited = decision.text !== undefined && text !== draft!.text.trim();
-          if (!replyable) {
-            // Nowhere to post it (a review submitted over the API): approved for staff to use at the source.
-            outcome = 'not_replyable';
-            await store.finishReviewTriage({
-              orgId,
-              reviewId,
-              workflowId,
-              revision,
-              outcome,
-              approvedBy: decision.by.actorLabel,
-            });
-            entry.result = { status: outcome, draft: null, postedText: null };
-            finished = true;
-            continue;
-          }
-          try {
-            const postedText = await post(text, decision.by.actorLabel, edited);
-            entry.result = { status: 'replied', draft: null, postedText };
-            finished = true;
-          } catch (err) {
-            entry.error = `post_failed: ${(err as Error).message}`;
-          }
-        } else if (decision.action === 'reject') {
-          outcome = 'rejected';
-          await store.finishReviewTriage({ orgId, reviewId, workflowId, revision, outcome });
-          entry.result = { status: outcome, draft: null, postedText: null };
-          finished = true;
-        } else {
-          const regenerated = await thinking.draftReviewReply({
-            orgId,
-            reviewId,
-            workflowId,
-            revision,
-            seq: ++seq,
-            instruction: decision.instruction ?? null,
-            by: decision.by.actorLabel,
-          });
-          draft = { seq: regenerated.seq, text: regenerated.text };
-          // A person has taken the review in hand: it waits for them now, not for the auto-post.
-          if (state === 'scheduled') {
-            state = 'awaiting_approval';
-            autoPostAt = null;
-            reminderAt = Date.now() + ms(policy.reminderAfter);
-            escalateAt = Date.now() + ms(policy.escalateAfter);
-            expireAt = Date.now() + ms(policy.expireAfter);
-          }
-          await mirror('awaiting_approval');
-          entry.result = { status: 'awaiting_approval', draft, postedText: null };
+        if (!draft || decision.draftSeq !== draft.seq) {
+          // Accepted against a draft that was replaced before its turn came: never act on text nobody read.
+          entry.error = `stale_draft: draft ${decision.draftSeq} was replaced by draft ${draft?.seq ?? 'none'}`;
+          continue;
+        }
+        deciding = true;
+        try {
+          await decideOn(entry);
+        } finally {
+          deciding = false;
         }
         continue;
       }
@@ -369,11 +399,7 @@ export async function reviewTriageWorkflow(
           await post(draft!.text, 'auto', false);
           finished = true;
         } catch {
-          // Left for staff (post() moved it to awaiting_approval); start its SLA clock.
-          reminderAt = Date.now() + ms(policy.reminderAfter);
-          escalateAt = Date.now() + ms(policy.escalateAfter);
-          expireAt = Date.now() + ms(policy.expireAfter);
-          await mirror('awaiting_approval');
+          await backToStaff();
         }
         continue;
       }

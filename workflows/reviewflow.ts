@@ -74,9 +74,19 @@ export const REVIEWFLOW_DEFAULTS: ReviewflowPolicy = {
  * they have not read.
  */
 export type ReplyDecision =
-  | { action: 'approve'; draftSeq: number; /** Staff's edit; the draft's own text when absent. */ text?: string; by: AuditActor }
+  | {
+      action: 'approve';
+      draftSeq: number;
+      /** Staff's edit; the draft's own text when absent. */ text?: string;
+      by: AuditActor;
+    }
   | { action: 'reject'; draftSeq: number; reason: string; by: AuditActor }
-  | { action: 'regenerate'; draftSeq: number; /** e.g. "mention the pool reopening in May" */ instruction?: string; by: AuditActor };
+  | {
+      action: 'regenerate';
+      draftSeq: number;
+      /** e.g. "mention the pool reopening in May" */ instruction?: string;
+      by: AuditActor;
+    };
 
 export interface ReplyDecisionResult {
   status: ReviewStatus;
