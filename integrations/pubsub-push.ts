@@ -5,7 +5,7 @@
  * Google's published certificates, issuer, audience, expiry), then check the service account's email. In
  * sandbox mode the certificates come from the emulator (sandbox/google-oauth.ts) and the emulator signs.
  */
-import { createSign, randomUUID } from 'node:crypto';
+import { createHash, createSign } from 'node:crypto';
 import { OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
 import { parseReviewName, type BusinessProfileLocation } from './business-profile';
@@ -41,7 +41,11 @@ export function createPubSubPushVerifier(options: {
   serviceAccountEmail: string;
   certsUrl: string;
 }): PubSubPushVerifier {
-  const client = new OAuth2Client({ endpoints: { oauth2FederatedSignonPemCertsUrl: options.certsUrl } });
+  // One client per verifier: it caches Google's certificates for as long as their Cache-Control allows.
+  const client = new OAuth2Client({
+    endpoints: { oauth2FederatedSignonPemCertsUrl: options.certsUrl },
+    transporterOptions: { timeout: 10_000 },
+  });
   return {
     async verify(authorization) {
       const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
@@ -131,12 +135,17 @@ export function signPushToken(options: {
 }): string {
   const now = Math.floor((options.nowMs ?? Date.now()) / 1000);
   const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  // Google puts the service account's numeric unique id in sub and azp; a stable stand-in derived from the email.
+  const digest = createHash('sha256').update(options.email).digest('hex');
+  const uniqueId = `1${BigInt('0x' + digest.slice(0, 16))
+    .toString()
+    .padStart(20, '0')}`;
   const header = b64({ alg: 'RS256', kid: options.kid, typ: 'JWT' });
   const payload = b64({
     iss: 'https://accounts.google.com',
     aud: options.audience,
-    azp: randomUUID(),
-    sub: '100000000000000000001',
+    azp: uniqueId,
+    sub: uniqueId,
     email: options.email,
     email_verified: true,
     iat: now,

@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { logRequest, redactUrl, type AdWorldState } from './ad-world';
-import { SANDBOX_PUBSUB_KEY_ID, SANDBOX_PUBSUB_PUBLIC_KEY_PEM } from './pubsub-keys';
+import { SANDBOX_PUBSUB_CERTIFICATE_PEM, SANDBOX_PUBSUB_KEY_ID } from './pubsub-keys';
 
 const SIGNING_KEY = 'p11-sandbox-google-oauth';
 const TOKEN_PREFIX = 'ya29.sandbox-';
@@ -48,9 +48,13 @@ export function verifyBearer(header: string | undefined, nowMs = Date.now()): bo
 export function createGoogleOAuthEmulator(state: AdWorldState) {
   return (
     new Hono()
-      // Google's OIDC signing certificates (www.googleapis.com/oauth2/v1/certs, PEM by key id): what verifies the
-      // Pub/Sub push tokens the Business Profile emulator signs.
-      .get('/certs', (c) => c.json({ [SANDBOX_PUBSUB_KEY_ID]: SANDBOX_PUBSUB_PUBLIC_KEY_PEM }))
+      // Google's OIDC signing certificates (www.googleapis.com/oauth2/v1/certs: X.509 PEM by key id), what
+      // google-auth-library's verifyIdToken fetches to check the Pub/Sub push tokens the Business Profile emulator
+      // signs. Cache-Control like Google's, so verifiers cache them instead of fetching per push.
+      .get('/certs', (c) => {
+        c.header('cache-control', 'public, max-age=21600, must-revalidate, no-transform');
+        return c.json({ [SANDBOX_PUBSUB_KEY_ID]: SANDBOX_PUBSUB_CERTIFICATE_PEM });
+      })
       .post('/token', async (c) => {
         const url = new URL(c.req.url);
         const reply = (status: 200 | 400 | 401, body: Record<string, unknown>) => {

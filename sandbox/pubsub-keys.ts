@@ -16,6 +16,32 @@ gwIDAQAB
 -----END PUBLIC KEY-----
 `;
 
+/**
+ * A self-signed X.509 certificate for the same key (CN=p11-sandbox-pubsub-1, serial 1, valid for 100 years),
+ * made once with `openssl req -new -x509 -key <private key> -days 36500 -sha256 -set_serial 1`: Google's
+ * oauth2/v1/certs endpoint publishes certificates, not bare keys, so the sandbox does the same.
+ */
+export const SANDBOX_PUBSUB_CERTIFICATE_PEM = `-----BEGIN CERTIFICATE-----
+MIIDDjCCAfagAwIBAgIBATANBgkqhkiG9w0BAQsFADAfMR0wGwYDVQQDDBRwMTEt
+c2FuZGJveC1wdWJzdWItMTAgFw0yNjExMjIxMzE5MjFaGA8yMTI2MTAyOTEzMTky
+MVowHzEdMBsGA1UEAwwUcDExLXNhbmRib3gtcHVic3ViLTEwggEiMA0GCSqGSIb3
+DQEBAQUAA4IBDwAwggEKAoIBAQDdidWU7JAhLQcIt8Ic2zDmg2wttnCi2ZVzgQKA
+fftnIgX/mCXNKWZiojs1+YreSZCAs8SyKYhdR4a1YPA1bC6PmLoPvkUSH6rbCN3n
+SNwD0jhhAoSQzXtzlTc9uwaL+Cfpw09ZaxVYEjkceea7yZt4fpVTTudAyRh6ekdL
+bh23cv8per0ZC5AW619ZXOdshTNElRwOITAw4XQlRydfirz9XN13leucPo5W7XHK
+daX5lcN2t3OnIUIh3RE6hYVVmyp4fqjBc5cIJVFd3284s9HCdgdwNuf5/jyldoa3
+xK21dSRqmz7jCsVURol5xKLZVEc1oVBCXa8c0uDHWXPaacSDAgMBAAGjUzBRMB0G
+A1UdDgQWBBRJfD2uqwDHrWzRc17s9Dp8m5XnZTAfBgNVHSMEGDAWgBRJfD2uqwDH
+rWzRc17s9Dp8m5XnZTAPBgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4IB
+AQAMSDmrm3GqNG22zjuC55UAgPese9D68z7B/e69CVv3mIlwkCTBgj/1J2NlMaan
+aSKATyD7cbpFZhHML5H8Ia/VHmqzenrsJ460/F8zam0mrqiWd2fjsQ8VFZKKffPT
+qfZ48ZT6f8GnhQH8rhevTUpCZyMgL/F4Qh4mKNDl4MmbreDSvKgq2/LIE4Tw1jHz
+lu3Pfioha8N6JvnG+uDFintvxdQNRFkwOVsraXZ2La5HC3GYrfnAzpDRCdXSj8nN
+474w3gXj1YIhCgDDuQCc+iheNfPFx0BZe1Gtr01os1MAF9Y5ZfVnwD6196/urNj3
+/9cq6uvZvLWzljrHWy6KGkSp
+-----END CERTIFICATE-----
+`;
+
 export const SANDBOX_PUBSUB_PRIVATE_KEY_PEM = `-----BEGIN PRIVATE KEY-----
 MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDdidWU7JAhLQcI
 t8Ic2zDmg2wttnCi2ZVzgQKAfftnIgX/mCXNKWZiojs1+YreSZCAs8SyKYhdR4a1
