@@ -246,16 +246,14 @@ function orgBReview(t: TestApp) {
         workflowId: `review/${t.orgB.id}/google/org-b`,
       })
       .returning({ id: reviews.id });
-    await t.deps.db
-      .insert(reviewDrafts)
-      .values({
-        orgId: t.orgB.id,
-        reviewId: review!.id,
-        reviewRevision: 1,
-        seq: 1,
-        text: 'Org B draft',
-        generator: 'template',
-      });
+    await t.deps.db.insert(reviewDrafts).values({
+      orgId: t.orgB.id,
+      reviewId: review!.id,
+      reviewRevision: 1,
+      seq: 1,
+      text: 'Org B draft',
+      generator: 'template',
+    });
     const [ticket] = await t.deps.db
       .insert(reviewTickets)
       .values({

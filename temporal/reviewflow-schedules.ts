@@ -80,3 +80,22 @@ export async function describeReviewPollSchedule(
 export async function deleteReviewPollSchedule(client: Client, connectionId: string): Promise<void> {
   await deleteScheduleIfExists(client, reviewPollScheduleId(connectionId));
 }
+
+/** Pauses or unpauses the schedule alone (an operator's switch; the connection's toggle goes through ensure). */
+export async function setReviewPollSchedulePaused(
+  client: Client,
+  connectionId: string,
+  paused: boolean,
+  note: string,
+): Promise<void> {
+  const handle = client.schedule.getHandle(reviewPollScheduleId(connectionId));
+  await (paused ? handle.pause(note) : handle.unpause(note));
+}
+
+/**
+ * Runs the schedule's action now, as the Web UI's "Trigger" does (the run is `<schedule id>-<timestamp>`). The API's
+ * "poll now" starts its run directly instead, so it can answer with the run's id.
+ */
+export async function triggerReviewPollSchedule(client: Client, connectionId: string): Promise<void> {
+  await client.schedule.getHandle(reviewPollScheduleId(connectionId)).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
+}

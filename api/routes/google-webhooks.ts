@@ -55,7 +55,11 @@ export function createGoogleWebhookRoutes(deps: AppDeps) {
     try {
       review = await businessProfileOf(deps)(credentials).getReview(notification.location, notification.reviewId);
     } catch (err) {
-      throw new ApiError(503, 'source_unavailable', `Business Profile could not be read: ${(err as Error).message}`);
+      // Pub/Sub retries a 5xx with backoff, so a Google outage (or credentials an admin is about to fix) delays
+      // the review instead of losing it; the poll catches it too.
+      const message = `Business Profile could not be read: ${(err as Error).message}`;
+      console.warn(`[reviewflow] push ${notification.messageId} for connection ${connection.id}: ${message}`);
+      throw new ApiError(503, 'source_unavailable', message);
     }
     if (!review) return c.body(null, 204);
     await ingestReview(

@@ -3,6 +3,7 @@
  * negatives by property), the organization's settings (auto-reply for positive reviews, approval SLA, Slack),
  * per-property personas, and Business Profile connections with their 6-hourly polling Schedules.
  */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { and, asc, count, desc, eq, gte, sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -37,17 +38,32 @@ import { ApiError, conflict, notFound } from '../errors';
 import { presentTicket, reviewflowQueueOf } from '../reviews-shared';
 import { requireJsonBody, validate } from '../validation';
 
-const duration = z
-  .string()
-  .trim()
-  .regex(/^\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)$/, 'must be a duration like "30m", "24h" or "7d"');
+const MAX_DURATION_MS = 365 * 86_400_000;
+/** The triage workflow parses these with the same grammar (workflows/reviewflow-triage.ts). */
+const duration = (minMs: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(?:\.\d+)?\s*(?:ms|s|m|h|d)$/, 'must be a duration like "30m", "24h" or "7d"')
+    // zod runs these even after the regex failed: an unreadable value is left to the regex's message.
+    .refine((v) => !(safeMs(v) < minMs), `must be at least ${minMs / 1000}s`)
+    .refine((v) => !(safeMs(v) > MAX_DURATION_MS), 'must be at most 365d');
+
+function safeMs(value: string): number {
+  try {
+    return durationToMs(value);
+  } catch {
+    return Number.NaN;
+  }
+}
 
 const settingsBody = z.strictObject({
   autoReplyPositive: z.boolean().optional(),
-  autoReplyDelay: duration.optional(),
-  reminderAfter: duration.optional(),
-  escalateAfter: duration.optional(),
-  expireAfter: duration.optional(),
+  /** 0 posts positive replies as soon as they are drafted. */
+  autoReplyDelay: duration(0).optional(),
+  reminderAfter: duration(1_000).optional(),
+  escalateAfter: duration(1_000).optional(),
+  expireAfter: duration(1_000).optional(),
   slackWebhookUrl: z.url({ message: 'must be a Slack incoming-webhook URL' }).max(500).nullable().optional(),
 });
 
@@ -281,11 +297,12 @@ export function createReviewFlowRoutes(deps: AppDeps) {
               positive: sql<number>`count(*) filter (where ${reviews.sentiment} = 'positive')`,
               neutral: sql<number>`count(*) filter (where ${reviews.sentiment} = 'neutral')`,
               negative: sql<number>`count(*) filter (where ${reviews.sentiment} = 'negative')`,
-              // From the review reaching us to the reply at the source (not from the review's own date: an
-              // imported years-old review would skew it).
+              // From the reviewer posting to our reply at the source: what the reviewer waited, including any
+              // delay before the review reached us. Replies made outside the platform ('source') have no
+              // reply time of ours; a createdAt a client sent from the future counts as 0, not negative.
               medianMinutes: sql<
                 number | null
-              >`percentile_cont(0.5) within group (order by extract(epoch from (${reviews.repliedAt} - ${reviews.receivedAt})) / 60) filter (where ${reviews.status} = 'replied' and ${reviews.repliedBy} <> 'source' and ${reviews.repliedAt} is not null)`,
+              >`percentile_cont(0.5) within group (order by greatest(0, extract(epoch from (${reviews.repliedAt} - ${reviews.reviewCreatedAt}))) / 60) filter (where ${reviews.status} = 'replied' and ${reviews.repliedBy} <> 'source' and ${reviews.repliedAt} is not null)`,
             })
             .from(reviews)
             .where(inWindow);
@@ -514,7 +531,25 @@ export function createReviewFlowRoutes(deps: AppDeps) {
             });
             return { connection: created, propertyName: property.name };
           });
-          await ensureSchedule(auth.orgId, row.connection);
+          try {
+            await ensureSchedule(auth.orgId, row.connection);
+          } catch (err) {
+            // A connection nobody polls would look healthy while missing reviews: undo it, the caller retries.
+            await withTenant(deps.db, auth.orgId, async (tx) => {
+              await tx.delete(reviewConnections).where(eq(reviewConnections.id, row.connection.id));
+              await recordAudit(tx, auth.orgId, actorOf(auth), {
+                action: 'reviewflow.connection_deleted',
+                targetType: 'review_connection',
+                targetId: row.connection.id,
+                details: { reason: 'polling schedule could not be created' },
+              });
+            });
+            throw new ApiError(
+              503,
+              'schedule_unavailable',
+              `The polling Schedule could not be created (${(err as Error).message}); nothing was saved, try again`,
+            );
+          }
           return c.json({ connection: await connectionView(row.connection, row.propertyName) }, 201);
         },
       )
@@ -568,8 +603,11 @@ export function createReviewFlowRoutes(deps: AppDeps) {
       .delete('/connections/:reviewConnectionId', requirePermission('reviewflow:write'), async (c) => {
         const auth = requireAuth(c);
         const id = uuidParam(c, 'reviewConnectionId', 'Connection');
+        await withTenant(deps.db, auth.orgId, (tx) => loadConnection(tx, id));
+        // The Schedule first: if that fails the connection is still there to retry on, whereas a Schedule
+        // outliving its connection would keep starting polls of nothing.
+        await deleteReviewPollSchedule(deps.temporal, id);
         await withTenant(deps.db, auth.orgId, async (tx) => {
-          await loadConnection(tx, id);
           await tx.delete(reviewConnections).where(eq(reviewConnections.id, id));
           await recordAudit(tx, auth.orgId, actorOf(auth), {
             action: 'reviewflow.connection_deleted',
@@ -577,7 +615,6 @@ export function createReviewFlowRoutes(deps: AppDeps) {
             targetId: id,
           });
         });
-        await deleteReviewPollSchedule(deps.temporal, id);
         return c.body(null, 204);
       })
 
@@ -587,17 +624,24 @@ export function createReviewFlowRoutes(deps: AppDeps) {
         const row = await withTenant(deps.db, auth.orgId, (tx) => loadConnection(tx, id));
         const workflowId = `${reviewPollScheduleId(id)}-manual-${now().toISOString()}`;
         const input: ReviewPollInput = { orgId: auth.orgId, connectionId: id };
-        await deps.temporal.workflow.start('reviewPollWorkflow', {
-          workflowId,
-          taskQueue: reviewflowQueueOf(deps),
-          args: [input],
-          typedSearchAttributes: searchAttributePairs({
-            orgId: auth.orgId,
-            product: REVIEWFLOW_PRODUCT,
-            propertyId: row.connection.propertyId,
-          }),
-          memo: { summary: `Poll Business Profile reviews of ${row.connection.name} (requested)` },
-        });
+        // Started directly rather than by triggering the Schedule: the caller gets the run's id to follow, and a
+        // paused Schedule (polling off) does not stop an explicit request.
+        try {
+          await deps.temporal.workflow.start('reviewPollWorkflow', {
+            workflowId,
+            taskQueue: reviewflowQueueOf(deps),
+            args: [input],
+            typedSearchAttributes: searchAttributePairs({
+              orgId: auth.orgId,
+              product: REVIEWFLOW_PRODUCT,
+              propertyId: row.connection.propertyId,
+            }),
+            memo: { summary: `Poll Business Profile reviews of ${row.connection.name} (requested)` },
+          });
+        } catch (err) {
+          // The same request twice within a millisecond: that poll is already under way.
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
         return c.json({ workflowId }, 202);
       })
   );

@@ -13,7 +13,7 @@ import { properties, REVIEW_SENTIMENTS, REVIEW_STATUSES, reviews, reviewTickets 
 import { isUuid, withTenant } from '../../db/tenancy';
 import { decideReplyUpdate, MAX_REPLY_CHARS, type ReplyDecision } from '../../workflows/reviewflow';
 import { actorOf, requireAuth, requirePermission, type AppContext, type AppDeps, type AppEnv } from '../context';
-import { ApiError, conflict, notFound } from '../errors';
+import { ApiError, notFound } from '../errors';
 import { loadReviewDetail, presentReviewDetail, presentReviewListItem, reviewflowQueueOf } from '../reviews-shared';
 import { requireJsonBody, validate } from '../validation';
 
@@ -92,7 +92,7 @@ export function createReviewRoutes(deps: AppDeps) {
         .executeUpdate(decideReplyUpdate, { args: [decision] });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
-        throw conflict(`not_awaiting_decision: this review is ${review.status}, not waiting for a decision`);
+        throw new ApiError(409, 'not_awaiting_decision', `This review is ${review.status}, not waiting for a decision`);
       }
       if (err instanceof WorkflowUpdateFailedError) {
         const reason = (err.cause as Error | undefined)?.message ?? err.message;
