@@ -445,7 +445,7 @@ export function ReportPage({ report, days }: { report: ReportView; days: number 
           'Median time to reply',
           formatMinutes(report.medianTimeToReplyMinutes),
           'median',
-          'from receipt to the reply at the source',
+          'from the review to its reply at the source',
         )}
         {metric(
           'Auto-replied',
