@@ -49,20 +49,21 @@ import { DocumentsPage } from './pages/lumaleasing-documents';
 import { InboxPage, type InboxFilters } from './pages/lumaleasing-inbox';
 import { SettingsPage as LumaSettingsPage } from './pages/lumaleasing-settings';
 import { ReviewDetailPage, type ReviewDetail } from './pages/review-detail';
+import { TicketsPage, type TicketFilters, type TicketView } from './pages/review-tickets';
+import { REPORT_WINDOWS, ReportPage, type ReportView } from './pages/reviewflow-report';
 import {
-  REVIEW_STATUS_FILTERS,
-  ReportPage,
-  ReviewQueuePage,
-  ReviewSettingsPage,
-  SENTIMENT_FILTERS,
-  TicketsPage,
+  ReviewFlowSettingsPage,
   type ConnectionView as ReviewConnectionView,
   type PersonaView,
-  type ReportView,
+  type SettingsView as ReviewSettingsView,
+} from './pages/reviewflow-settings';
+import {
+  REVIEW_STATUSES,
+  ReviewQueuePage,
+  reviewsApiQuery,
+  SENTIMENTS,
   type ReviewFilters,
   type ReviewListItem,
-  type SettingsView as ReviewSettingsView,
-  type TicketView,
 } from './pages/reviews';
 import { ErrorNotice, Forbidden, NotFound, type Me } from './pages/shared';
 import { SettingsPage, type ApiKeyRow, type Member } from './pages/settings';
@@ -87,6 +88,7 @@ const ASSET_FILES: Record<string, { url: URL; type: string }> = {
   'favicon.svg': { url: new URL('./assets/favicon.svg', import.meta.url), type: 'image/svg+xml' },
   'analytics.js': { url: new URL('./assets/analytics.js', import.meta.url), type: JS },
   'leads.js': { url: new URL('./assets/leads.js', import.meta.url), type: JS },
+  'reviews.js': { url: new URL('./assets/reviews.js', import.meta.url), type: JS },
   'chart.umd.min.js': { url: new URL('../node_modules/chart.js/dist/chart.umd.min.js', import.meta.url), type: JS },
 };
 
@@ -144,6 +146,11 @@ function listFrom<T>(body: unknown, ...keys: string[]): T[] {
     }
   }
   return [];
+}
+
+/** A ?propertyId= of one of the caller's properties, else null (all properties). */
+function knownProperty(me: Me, requested: string | undefined): string | null {
+  return requested && me.properties.some((p) => p.id === requested) ? requested : null;
 }
 
 function objectFrom<T>(body: unknown, key: string): T {
@@ -744,27 +751,23 @@ export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
       '/reviews',
       page(async (c, me, get) => {
         const q = c.req.query();
-        const requested = q.propertyId && me.properties.some((p) => p.id === q.propertyId) ? q.propertyId : null;
         const filters: ReviewFilters = {
-          propertyId: 'propertyId' in q ? requested : me.propertyId,
-          sentiment: (SENTIMENT_FILTERS as readonly string[]).includes(q.sentiment ?? '')
+          // No ?propertyId= follows the switcher; ?propertyId= (empty) from the picker means all properties.
+          propertyId: 'propertyId' in q ? knownProperty(me, q.propertyId) : me.propertyId,
+          sentiment: (SENTIMENTS as readonly string[]).includes(q.sentiment ?? '')
             ? (q.sentiment as ReviewFilters['sentiment'])
             : null,
           urgent: q.urgent === 'true',
-          status: (REVIEW_STATUS_FILTERS as readonly string[]).includes(q.status ?? '')
+          status: (REVIEW_STATUSES as readonly string[]).includes(q.status ?? '')
             ? (q.status as ReviewFilters['status'])
             : null,
           ticket: q.ticket === 'open',
+          q: q.q && q.q.trim() ? q.q.trim().slice(0, 100) : null,
           cursor: q.cursor && UUID.test(q.cursor) ? q.cursor : null,
         };
-        const params = new URLSearchParams({ limit: '50' });
-        if (filters.propertyId) params.set('propertyId', filters.propertyId);
-        if (filters.sentiment) params.set('sentiment', filters.sentiment);
-        if (filters.urgent) params.set('urgent', 'true');
-        if (filters.status) params.set('status', filters.status);
-        if (filters.ticket) params.set('ticket', 'open');
-        if (filters.cursor) params.set('cursor', filters.cursor);
-        const body = await get<{ reviews?: ReviewListItem[]; nextCursor?: string | null }>(`/v1/reviews?${params}`);
+        const body = await get<{ reviews?: ReviewListItem[]; nextCursor?: string | null }>(
+          `/v1/reviews?${reviewsApiQuery(filters)}`,
+        );
         return {
           title: 'Reviews',
           active: 'product:reviewflow',
@@ -776,6 +779,7 @@ export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
               filters={filters}
             />
           ),
+          scripts: ['reviews.js'],
         };
       }),
     )
@@ -783,22 +787,39 @@ export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
     .get(
       '/reviews/tickets',
       page(async (c, me, get) => {
-        const status = c.req.query('status') === 'resolved' ? 'resolved' : 'open';
-        const body = await get(`/v1/reviewflow/tickets?status=${status}`);
+        const q = c.req.query();
+        const filters: TicketFilters = {
+          status: q.status === 'resolved' || q.status === 'all' ? q.status : 'open',
+          propertyId: 'propertyId' in q ? knownProperty(me, q.propertyId) : me.propertyId,
+        };
+        const params = new URLSearchParams();
+        if (filters.status !== 'all') params.set('status', filters.status);
+        if (filters.propertyId) params.set('propertyId', filters.propertyId);
+        const body = await get(`/v1/reviewflow/tickets?${params}`);
         return {
           title: 'Review tickets',
           active: 'product:reviewflow',
-          body: <TicketsPage me={me} tickets={listFrom<TicketView>(body, 'tickets')} status={status} />,
+          body: <TicketsPage me={me} tickets={listFrom<TicketView>(body, 'tickets')} filters={filters} />,
+          scripts: ['reviews.js'],
         };
       }),
     )
 
     .get(
       '/reviews/report',
-      page(async (c, _me, get) => {
-        const days = [7, 30, 90].includes(Number(c.req.query('days'))) ? Number(c.req.query('days')) : 30;
-        const report = objectFrom<ReportView>(await get(`/v1/reviewflow/report?days=${days}`), 'report');
-        return { title: 'Review report', active: 'product:reviewflow', body: <ReportPage report={report} days={days} /> };
+      page(async (c, me, get) => {
+        const q = c.req.query();
+        const requested = Number(q.days);
+        const days = (REPORT_WINDOWS as readonly number[]).includes(requested) ? requested : 30;
+        const propertyId = 'propertyId' in q ? knownProperty(me, q.propertyId) : me.propertyId;
+        const params = new URLSearchParams({ days: String(days) });
+        if (propertyId) params.set('propertyId', propertyId);
+        const report = objectFrom<ReportView>(await get(`/v1/reviewflow/report?${params}`), 'report');
+        return {
+          title: 'Review report',
+          active: 'product:reviewflow',
+          body: <ReportPage me={me} report={report} days={days} propertyId={propertyId} />,
+        };
       }),
     )
 
@@ -813,7 +834,8 @@ export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
         return {
           title: 'ReviewFlow settings',
           active: 'product:reviewflow',
-          body: <ReviewSettingsPage me={me} settings={settings} personas={personas} connections={connections} />,
+          body: <ReviewFlowSettingsPage me={me} settings={settings} personas={personas} connections={connections} />,
+          scripts: ['reviews.js'],
         };
       }),
     )
@@ -828,6 +850,7 @@ export function createAdminUi(deps: AppDeps, api: InProcessApi): Hono {
           title: `Review by ${review.reviewerName ?? 'Anonymous'}`,
           active: 'product:reviewflow',
           body: <ReviewDetailPage me={me} review={review} />,
+          scripts: ['reviews.js'],
         };
       }),
     )
