@@ -380,7 +380,7 @@ describe('drafts and tickets', () => {
       'received',
       'analysed',
       'drafted',
-      'regenerated',
+      'drafted',
     ]);
   });
 

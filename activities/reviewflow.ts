@@ -409,7 +409,8 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
           tx,
           input.orgId,
           input.reviewId,
-          input.instruction !== undefined && input.by ? 'regenerated' : 'drafted',
+          // A regenerate's decision is its own 'regenerated' event (recordReviewDecision); this is the draft it produced.
+          'drafted',
           input.by ?? drafted.generator,
           `${input.workflowId}/draft/${input.seq}`,
           { seq: input.seq, generator: drafted.generator, instruction: input.instruction ?? null },
@@ -605,7 +606,14 @@ export function createReviewFlowActivities(deps: ReviewFlowActivityDeps) {
         const kind =
           decision.action === 'approve' ? 'approved' : decision.action === 'reject' ? 'rejected' : 'regenerated';
         const details: Record<string, unknown> = { draftSeq: decision.draftSeq };
-        if (decision.action === 'approve') details.edited = decision.text !== undefined;
+        if (decision.action === 'approve') {
+          // Edited means the text differs from the draft staff were shown, not merely that a text was sent.
+          const [shown] = await tx
+            .select({ text: reviewDrafts.text })
+            .from(reviewDrafts)
+            .where(and(eq(reviewDrafts.reviewId, input.reviewId), eq(reviewDrafts.seq, decision.draftSeq)));
+          details.edited = decision.text !== undefined && decision.text.trim() !== shown?.text.trim();
+        }
         if (decision.action === 'approve' && decision.text !== undefined) details.text = decision.text;
         if (decision.action === 'reject') details.reason = decision.reason;
         if (decision.action === 'regenerate') details.instruction = decision.instruction ?? null;
