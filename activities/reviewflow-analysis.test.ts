@@ -1,49 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatModel } from '../integrations/llm';
+import { REVIEW_TOPICS } from '../db/schema/reviewflow';
+import type { ChatMessage, ChatModel } from '../integrations/llm';
 import {
   analyseReviewLocally,
   createLlmReviewAnalyser,
   detectUrgency,
   LOCAL_ANALYZER_VERSION,
+  reviewAnalyserFor,
 } from './reviewflow-analysis';
-import { DEV, HELD_OUT, type LabelledReview } from './reviewflow-labelled-reviews';
+import { DEV, HELD_OUT, scoreClassifier, type ClassifierScores } from './reviewflow-labelled-reviews';
 
-/** The bars the offline classifier must meet on reviews it was not tuned on. */
+/**
+ * The bars the offline classifier must meet on the held-out reviews, which it was not tuned on (the history of
+ * earlier held-out sets is at the top of reviewflow-labelled-reviews.ts): sentiment accuracy >= 85%, urgent
+ * recall >= 90%. Urgent precision and topic precision/recall are printed, not barred.
+ */
 const SENTIMENT_ACCURACY_BAR = 0.85;
 const URGENT_RECALL_BAR = 0.9;
 
-function measure(set: LabelledReview[]) {
-  let correct = 0;
-  let tp = 0;
-  let fp = 0;
-  let fn = 0;
-  const misses: string[] = [];
-  for (const review of set) {
-    const got = analyseReviewLocally(review);
-    if (got.sentiment === review.sentiment) correct++;
-    else misses.push(`${review.rating ?? '-'}★ expected ${review.sentiment}, got ${got.sentiment}: ${review.text}`);
-    if (got.urgent && review.urgent) tp++;
-    if (got.urgent && !review.urgent) fp++;
-    if (!got.urgent && review.urgent) fn++;
-  }
-  return {
-    accuracy: correct / set.length,
-    urgentRecall: tp / (tp + fn),
-    urgentPrecision: tp + fp === 0 ? 1 : tp / (tp + fp),
-    misses,
-  };
-}
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const line = (name: string, s: ClassifierScores) =>
+  `  ${name.padEnd(8)} n=${s.n} sentiment accuracy ${pct(s.accuracy)}, urgent recall ${pct(s.urgentRecall)}, ` +
+  `urgent precision ${pct(s.urgentPrecision)}, topics precision ${pct(s.topicPrecision)} recall ${pct(s.topicRecall)}`;
 
 describe('offline review classifier', () => {
   it(`reaches ${SENTIMENT_ACCURACY_BAR * 100}% sentiment accuracy and ${URGENT_RECALL_BAR * 100}% urgent recall on held-out reviews`, () => {
-    const dev = measure(DEV);
-    const heldOut = measure(HELD_OUT);
+    const dev = scoreClassifier(DEV, analyseReviewLocally);
+    const heldOut = scoreClassifier(HELD_OUT, analyseReviewLocally);
     console.log(
-      `ReviewFlow local classifier (${LOCAL_ANALYZER_VERSION}):\n` +
-        `  dev      n=${DEV.length} sentiment accuracy ${(dev.accuracy * 100).toFixed(1)}%, urgent recall ${(dev.urgentRecall * 100).toFixed(1)}%, precision ${(dev.urgentPrecision * 100).toFixed(1)}%\n` +
-        `  held-out n=${HELD_OUT.length} sentiment accuracy ${(heldOut.accuracy * 100).toFixed(1)}%, urgent recall ${(heldOut.urgentRecall * 100).toFixed(1)}%, precision ${(heldOut.urgentPrecision * 100).toFixed(1)}% ` +
-        `(bars: ${SENTIMENT_ACCURACY_BAR * 100}% / ${URGENT_RECALL_BAR * 100}%)\n` +
-        heldOut.misses.map((m) => `    miss: ${m}`).join('\n'),
+      [
+        `ReviewFlow offline classifier (${LOCAL_ANALYZER_VERSION}); bars on held-out: sentiment accuracy >= ${pct(SENTIMENT_ACCURACY_BAR)}, urgent recall >= ${pct(URGENT_RECALL_BAR)}`,
+        line('dev', dev),
+        line('held-out', heldOut),
+        ...heldOut.misses.map((m) => `    held-out miss: ${m}`),
+      ].join('\n'),
     );
     expect(heldOut.accuracy).toBeGreaterThanOrEqual(SENTIMENT_ACCURACY_BAR);
     expect(heldOut.urgentRecall).toBeGreaterThanOrEqual(URGENT_RECALL_BAR);
@@ -64,9 +54,70 @@ describe('offline review classifier', () => {
     expect(topics).toEqual(expect.arrayContaining(['parking', 'amenities']));
   });
 
-  it('does not call a fire pit an emergency', () => {
+  it('has a labelled set big enough to mean something, with both halves labelled from the closed lists', () => {
+    expect(DEV.length + HELD_OUT.length).toBeGreaterThanOrEqual(150);
+    expect(HELD_OUT.filter((r) => r.urgent).length).toBeGreaterThanOrEqual(15);
+    for (const r of [...DEV, ...HELD_OUT]) for (const t of r.topics) expect(REVIEW_TOPICS).toContain(t);
+  });
+
+  it('weighs stars against text by the documented rules', () => {
+    const a = (rating: number | null, text: string | null) => analyseReviewLocally({ rating, text }).sentiment;
+    // Low stars with some praise: the stars are the verdict.
+    expect(a(1, 'Great staff, but the office never returns calls and my dishwasher is still broken.')).toBe('negative');
+    // Low stars over a text that is nothing but praise: a slip or a protest, for a person to look at.
+    expect(a(1, 'Beautiful apartments, friendly staff, love living here!')).toBe('neutral');
+    // High stars with a complaint as the last word.
+    expect(a(4, 'The apartment is great but the noise from the unit above is constant.')).toBe('neutral');
+    // High stars over a text with no praise at all.
+    expect(a(5, 'Worst place I have ever lived. Avoid.')).toBe('negative');
+    // Sarcasm.
+    expect(a(2, 'Oh great, the gate is broken again. Love paying for amenities that never work.')).toBe('negative');
+    // Three stars: the text decides; mixed is neutral.
+    expect(a(3, 'Love it here, the staff are wonderful and maintenance is fast!')).toBe('positive');
+    expect(a(3, 'Great location, mediocre management.')).toBe('neutral');
+    // Text only, and nonsense ratings treated as missing.
+    expect(a(null, 'Wonderful community and kind staff.')).toBe('positive');
+    expect(a(0, 'Terrible management, nobody answers the phone.')).toBe('negative');
+    expect(a(7, null)).toBe('neutral');
+    expect(a(null, null)).toBe('neutral');
+  });
+
+  it('flags health, safety and legal issues whatever the stars, and an urgent text-only report is negative', () => {
+    for (const text of [
+      'Black mold behind the washer',
+      'There is a gas smell in the hallway',
+      'No heat for three days in January',
+      'The front door lock has been broken for a week',
+      'Someone broke into my car in the garage',
+      'Roaches in every cabinet',
+      'I am contacting a lawyer about this',
+      'Sewage backed up into our tub',
+      'Exposed wires in the hallway',
+    ]) {
+      expect(detectUrgency(text), text).toMatchObject({ urgent: true });
+    }
+    const textOnly = analyseReviewLocally({ rating: null, text: 'There is a gas smell in the stairwell.' });
+    expect(textOnly).toMatchObject({ urgent: true, sentiment: 'negative' });
+    expect(textOnly.topics).toContain('safety');
+  });
+
+  it('does not call figurative fire or plain nuisances emergencies', () => {
     expect(detectUrgency('The fire pit on the rooftop is the best').urgent).toBe(false);
+    expect(detectUrgency('Move-in specials are on fire this summer, and we love the fireplace!').urgent).toBe(false);
+    expect(detectUrgency('Smoke-free building, lovely staff').urgent).toBe(false);
+    expect(detectUrgency('The leasing agent was rude and the fees are high').urgent).toBe(false);
+    expect(detectUrgency(null).urgent).toBe(false);
     expect(detectUrgency('The fire alarm went off and the stairwell was full of smoke').urgent).toBe(true);
+    expect(detectUrgency('The fire pit is great, but the smoke detector in my unit is broken').urgent).toBe(true);
+  });
+
+  it('returns only topics from the closed list', () => {
+    const got = analyseReviewLocally({
+      rating: 2,
+      text: 'Towed from my spot, packages stolen, the dog park is filthy, rent went up and the gym is closed.',
+    });
+    for (const t of got.topics) expect(REVIEW_TOPICS).toContain(t);
+    expect(got.topics).toEqual(expect.arrayContaining(['parking', 'package_handling', 'pets', 'pricing', 'amenities']));
   });
 });
 
@@ -92,6 +143,31 @@ describe('LLM review analyser', () => {
       expect(got.analyzer).toBe(LOCAL_ANALYZER_VERSION);
       expect(got.sentiment).toBe('positive');
     }
+  });
+
+  it('sends the rating and the text, and keeps an urgent answer', async () => {
+    const calls: ChatMessage[][] = [];
+    const chat: ChatModel = {
+      name: 'fake:model',
+      complete: async (messages) => {
+        calls.push(messages);
+        return '{"sentiment":"negative","topics":["maintenance"],"urgent":true}';
+      },
+    };
+    const got = await createLlmReviewAnalyser(chat).analyse({ rating: 2, text: 'The stairs are crumbling' });
+    expect(got).toMatchObject({ sentiment: 'negative', urgent: true, analyzer: 'llm:fake:model' });
+    expect(calls[0]![1]!.content).toContain('2 of 5 stars');
+    expect(calls[0]![1]!.content).toContain('The stairs are crumbling');
+    expect(calls[0]![0]!.content).toContain(REVIEW_TOPICS.join(', '));
+  });
+
+  it('picks the LLM when a model is configured and the local classifier otherwise', async () => {
+    expect((await reviewAnalyserFor(null).analyse({ rating: 4, text: 'Nice' })).analyzer).toBe(LOCAL_ANALYZER_VERSION);
+    const got = await reviewAnalyserFor(model('{"sentiment":"positive","topics":[],"urgent":false}')).analyse({
+      rating: 4,
+      text: 'Nice',
+    });
+    expect(got.analyzer).toBe('llm:fake:model');
   });
 
   it('applies the urgency safety net to the model', async () => {
