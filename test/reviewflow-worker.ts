@@ -3,7 +3,7 @@
  * running the triage and polling workflows with ReviewFlow's activities pointed at the sandbox's Business
  * Profile, SendGrid and Slack emulators (the same SDK clients production uses).
  */
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { createReviewFlowActivities, type ReviewFlowActivities } from '../activities/reviewflow';
 import type { DatabaseHandle } from '../db/client';
@@ -16,6 +16,7 @@ import type { ChatModel } from '../integrations/llm';
 import { createSlackNotifier } from '../integrations/slack';
 import type { Encryptor } from '../lib/crypto';
 import { WORKFLOWS_PATH } from './etl-worker';
+import { quietRuntime } from './tourspark-worker';
 
 export interface ReviewFlowWorkerOptions {
   /** A name unique to the test file; the queue is derived from it (unless `taskQueue` is given). */
@@ -70,14 +71,6 @@ export function sandboxReviewFlowActivities(options: ReviewFlowWorkerOptions & {
     reviewflowTaskQueue: options.taskQueue,
     now: options.now,
   });
-}
-
-function quietRuntime() {
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // Already installed by another worker in this process: keep that one.
-  }
 }
 
 export async function startReviewFlowWorker(options: ReviewFlowWorkerOptions): Promise<ReviewFlowWorker> {

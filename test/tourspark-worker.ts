@@ -125,7 +125,7 @@ export function buildTourSparkTestActivities(
  * The SDK's runtime logs at WARN (at INFO every retried send prints a page). Once per process, and only if
  * nothing installed one first (the Runtime is a process-wide singleton).
  */
-function quietRuntime() {
+export function quietRuntime() {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {

@@ -24,6 +24,8 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+// @temporalio/common is sandbox-safe (the workflow package uses it for its own durations).
+import { msToNumber, type Duration } from '@temporalio/common';
 import type { ReviewFlowActivities } from '../activities/reviewflow';
 import type { ReviewSentiment, ReviewStatus } from '../db/schema/reviewflow';
 import type { DurationString } from '../lib/duration';
@@ -75,11 +77,13 @@ const posting = proxyActivities<ReviewFlowActivities>({
   },
 });
 
+/** A policy duration in ms, parsed as Temporal parses durations; a bad one fails the run instead of retrying forever. */
 function ms(duration: DurationString): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(duration.trim());
-  if (!match) throw ApplicationFailure.nonRetryable(`Invalid duration "${duration}"`, 'InvalidDuration');
-  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * unit;
+  try {
+    return msToNumber(duration as Duration);
+  } catch {
+    throw ApplicationFailure.nonRetryable(`Invalid duration "${duration}"`, 'InvalidDuration');
+  }
 }
 
 /** The only way a reply is posted without a person: positive reviews, when the organization turned it on. */
